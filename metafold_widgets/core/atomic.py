@@ -1,0 +1,105 @@
+"""Filesystem operations that either happen completely or not at all."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import functools
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+_RENAME_NOREPLACE = 1  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename over it.
+
+    Readers see the old content or the new one, never a mix, even after a crash.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(target.parent)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make a rename or creation inside ``path`` durable (a no-op where unsupported)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def rename_no_replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Rename ``source`` to ``target``; FileExistsError if ``target`` exists, atomically.
+
+    Plain ``os.rename`` silently replaces an empty target folder on POSIX, so two
+    creations racing for one name could both "succeed". Linux (renameat2) and macOS
+    (renamex_np) refuse atomically; Windows refuses by itself.
+    """
+    source_b, target_b = os.fsencode(source), os.fsencode(target)
+    native = _native_noreplace()
+    if native is not None:
+        if native(source_b, target_b) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            if code in (errno.EEXIST, errno.ENOTEMPTY):
+                raise FileExistsError(code, os.strerror(code), os.fsdecode(target_b))
+            raise OSError(code, os.strerror(code), os.fsdecode(source_b))
+    if os.name == "nt":
+        os.rename(source, target)
+        return
+    # Fallback for filesystems without a no-replace rename: mkdir claims the name
+    # atomically, then the rename replaces only that empty folder we own.
+    os.mkdir(target)
+    os.rename(source, target)
+
+
+@functools.lru_cache(maxsize=1)
+def _native_noreplace():  # type: ignore[no-untyped-def]
+    library = ctypes.util.find_library("c")
+    if not library:
+        return None
+    try:
+        libc = ctypes.CDLL(library, use_errno=True)
+    except OSError:
+        return None
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        renameat2 = libc.renameat2
+
+        def call(source: bytes, target: bytes) -> int:
+            return renameat2(_AT_FDCWD, source, _AT_FDCWD, target, _RENAME_NOREPLACE)
+
+        return call
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        renamex_np = libc.renamex_np
+
+        def call_darwin(source: bytes, target: bytes) -> int:
+            return renamex_np(source, target, 0x00000004)  # RENAME_EXCL
+
+        return call_darwin
+    return None

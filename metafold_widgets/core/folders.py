@@ -1,0 +1,132 @@
+"""Read a template's folder tree from any of its three spellings.
+
+1. a list of relative paths (``- 03_imaging/raw_images/controls``),
+2. a nested mapping (``03_imaging: {raw_images: [controls]}``),
+3. an indented text block, as the desktop MetaFold stores it
+   (``raw_data/`` then ``  images/`` on the next line; tree-drawing characters allowed).
+
+In lists and mappings every entry is a folder. In a text block an entry is a folder
+when it ends with ``/``, has indented children, or has no file extension; otherwise it
+is a file (``README.md``). Every path is checked with :func:`relative_path_problem`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .names import relative_path_problem
+
+MAX_ENTRIES = 10_000
+_TREE_DRAWING = re.compile(r"[│├└┬┼]──|[│|](?=\s)|──")
+
+Report = Callable[[tuple, str], None]
+
+
+@dataclass(frozen=True)
+class FolderTree:
+    """The folders (every ancestor included) and empty files a project starts with."""
+
+    folders: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def to_list(self) -> list[str]:
+        """Folders as ``a/b/`` and files as ``a/b.txt``: the list spelling, round-trippable."""
+        return [f"{f}/" for f in self.folders] + list(self.files)
+
+
+class _Builder:
+    def __init__(self, report: Report):
+        self.report = report
+        self.folders: dict[str, None] = {}
+        self.files: dict[str, None] = {}
+        self.overflow = False
+
+    def add(self, path: str, at: tuple, is_file: bool = False, note: str = "") -> None:
+        if len(self.folders) + len(self.files) >= MAX_ENTRIES:
+            if not self.overflow:
+                self.report(at, f"folder tree has more than {MAX_ENTRIES:,} entries")
+            self.overflow = True
+            return
+        path = path.strip().replace("\\", "/").rstrip("/")
+        problem = relative_path_problem(path)
+        if problem:
+            self.report(at, f"unsafe folder path{note}: {problem}")
+            return
+        path = re.sub(r"/+", "/", path)
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            self.folders.setdefault("/".join(parts[:depth]))
+        (self.files if is_file else self.folders).setdefault(path)
+
+    def tree(self) -> FolderTree:
+        clash = set(self.folders) & set(self.files)
+        for path in sorted(clash):
+            self.report((), f"'{path}' is listed both as a folder and as a file")
+        return FolderTree(tuple(self.folders), tuple(f for f in self.files if f not in clash))
+
+
+def parse_folder_tree(spec: Any, report: Report, at: tuple = ("folders",)) -> FolderTree:
+    """Parse a folder tree spelled as a list, a mapping or a text block."""
+    builder = _Builder(report)
+    if spec is None:
+        pass
+    elif isinstance(spec, str):
+        _from_text(spec, builder, at)
+    elif isinstance(spec, (list, dict)):
+        _from_nested(spec, "", builder, at)
+    else:
+        report(at, "folders must be a list of paths, a nested mapping or an indented text block")
+    return builder.tree()
+
+
+def _from_nested(spec: Any, prefix: str, builder: _Builder, at: tuple) -> None:
+    stack: list[tuple[Any, str, tuple]] = [(spec, prefix, at)]
+    while stack and not builder.overflow:
+        node, prefix, at = stack.pop(0)
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, (dict, list)):
+                    stack.append((item, prefix, at + (index,)))
+                elif isinstance(item, str):
+                    builder.add(_join(prefix, item), at + (index,))
+                else:
+                    builder.report(at + (index,), f"folder entry {item!r} is not a name")
+        elif isinstance(node, dict):
+            for name, children in node.items():
+                if not isinstance(name, str):
+                    builder.report(at, f"folder name {name!r} is not text")
+                    continue
+                path = _join(prefix, name)
+                builder.add(path, at + (name,))
+                if children not in (None, {}, []):
+                    if isinstance(children, (dict, list)):
+                        stack.append((children, path.rstrip("/"), at + (name,)))
+                    else:
+                        builder.report(at + (name,), f"children of '{name}' must be a list or mapping")
+        else:
+            builder.report(at, f"folder entry {node!r} is not a name")
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _from_text(text: str, builder: _Builder, at: tuple) -> None:
+    entries: list[tuple[int, str, int]] = []  # (indent, name, line number within block)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _TREE_DRAWING.sub(lambda m: " " * len(m.group()), raw.expandtabs(4)).rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        entries.append((len(line) - len(line.lstrip()), line.strip(), number))
+    stack: list[tuple[int, str]] = []  # (indent, path) of open folders
+    for index, (indent, name, number) in enumerate(entries):
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        parent = stack[-1][1] if stack else ""
+        has_children = index + 1 < len(entries) and entries[index + 1][0] > indent
+        is_folder = name.endswith("/") or has_children or not re.search(r"\.[A-Za-z0-9]{1,8}$", name)
+        builder.add(_join(parent, name), at, is_file=not is_folder,
+                    note=f" (line {number} of the folder block)")
+        if is_folder:
+            stack.append((indent, _join(parent, name.rstrip("/"))))

@@ -1,0 +1,1 @@
+"""Template formats we read and write: desktop MetaFold, elabFTW metadata, JSON Schema, our own."""

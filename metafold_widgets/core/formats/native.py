@@ -1,0 +1,95 @@
+"""Write a Template back in metafold-widgets' own YAML format (what `templates import` prints)."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..conditions import AllOf, AnyOf, Compare, Condition, Not
+from ..fields import Field, Group, readable_label
+from ..template import CONVENTIONAL_ROLES, Template
+
+_FIELD_DEFAULTS = Field(key="", type="text", label="")
+
+
+def to_native(template: Template) -> dict[str, Any]:
+    """The template as plain data in our own format; loading it gives an equal Template."""
+    data: dict[str, Any] = {"id": template.id, "name": template.name, "version": template.version,
+                            "type": template.type}
+    if template.description:
+        data["description"] = template.description
+    if template.author:
+        data["author"] = template.author
+    data["folders"] = template.folders.to_list()
+    data["fields"] = {item.key: _item(item) for item in template.items}
+    integrations = _custom_roles(template)
+    if integrations:
+        data["integrations"] = integrations
+    data["project_name"] = template.project_name
+    data["log_folder"] = template.log_folder
+    return data
+
+
+def to_native_yaml(template: Template) -> str:
+    """The template as YAML text in our own format."""
+    return yaml.safe_dump(to_native(template), sort_keys=False, allow_unicode=True, width=100)
+
+
+def _item(item: Field | Group) -> dict[str, Any]:
+    if isinstance(item, Group):
+        spec: dict[str, Any] = {"type": "group"}
+        if item.label != readable_label(item.key):
+            spec["label"] = item.label
+        if item.help_text:
+            spec["help_text"] = item.help_text
+        if item.condition is not None:
+            spec["condition"] = condition_spec(item.condition)
+        spec["fields"] = {child.key: _item(child) for child in item.children}
+        return spec
+    spec = {"type": item.type}
+    if item.label != readable_label(item.key):
+        spec["label"] = item.label
+    simple = ("required", "default", "help_text", "placeholder", "unit", "pattern", "min_length",
+              "max_length", "step", "precision", "options_source", "min_selections", "max_selections",
+              "validation_message", "readonly")
+    for name in simple:
+        value = getattr(item, name)
+        if value != getattr(_FIELD_DEFAULTS, name):
+            spec[name] = value
+    if item.units and list(item.units) != [item.unit]:
+        spec["units"] = list(item.units)
+    if item.minimum is not None:
+        spec["min"] = item.minimum
+    if item.maximum is not None:
+        spec["max"] = item.maximum
+    if item.options:
+        spec["options"] = [o.value if o.value == o.label else {"value": o.value, "label": o.label}
+                           for o in item.options]
+    if item.condition is not None:
+        spec["condition"] = condition_spec(item.condition)
+    return spec
+
+
+def condition_spec(condition: Condition) -> Any:
+    """A condition in its template spelling."""
+    if isinstance(condition, Compare):
+        return {"field": condition.field, condition.operator: condition.value}
+    if isinstance(condition, Not):
+        return {"not": condition_spec(condition.part)}
+    key = "all" if isinstance(condition, AllOf) else "any"
+    assert isinstance(condition, (AllOf, AnyOf))
+    return {key: [condition_spec(part) for part in condition.parts]}
+
+
+def _custom_roles(template: Template) -> dict[str, Any]:
+    """Integration roles that differ from what the field-key conventions would give."""
+    keys = {f.key for f in template.fields}
+    custom: dict[str, Any] = {}
+    for system, conventional in CONVENTIONAL_ROLES.items():
+        expected = {role: key for role, key in conventional.items() if key in keys}
+        actual = dict(template.integrations.get(system, {}))
+        if system not in template.integrations and template.type == "experiment":
+            custom[system] = False
+        elif actual != expected:
+            custom[system] = actual
+    return custom

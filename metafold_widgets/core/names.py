@@ -1,0 +1,76 @@
+"""Folder and file names that are safe on Windows, macOS and Linux.
+
+Template paths are checked strictly (an unsafe one is a template error); project
+names typed by researchers are turned into a safe folder name instead.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..errors import UnsafeNameError
+
+FORBIDDEN_CHARACTERS = '<>:"|?*'
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{stem}{n}" for stem in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+MAX_COMPONENT_BYTES = 255
+MAX_PROJECT_NAME_CHARS = 120
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def component_problem(name: str) -> str | None:
+    """Why ``name`` cannot be one folder/file name on every OS, or None when it can."""
+    if not name:
+        return "empty name"
+    if name in (".", ".."):
+        return f"'{name}' refers to a folder outside the path"
+    if _CONTROL.search(name):
+        return "contains a control character"
+    bad = sorted({c for c in name if c in FORBIDDEN_CHARACTERS or c in "/\\"})
+    if bad:
+        return f"contains {' '.join(repr(c) for c in bad)}, which Windows or macOS do not allow"
+    if name[-1] in ". ":
+        return "ends with a dot or space, which Windows drops silently"
+    if name.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+        return f"'{name.split('.')[0]}' is a reserved device name on Windows"
+    if len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        return f"is longer than {MAX_COMPONENT_BYTES} bytes"
+    return None
+
+
+def relative_path_problem(path: str) -> str | None:
+    """Why ``path`` is not a safe relative path inside a project, or None."""
+    if not path or not path.strip():
+        return "empty path"
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return f"'{path}' is absolute; paths must be relative to the project folder"
+    for part in re.split(r"[/\\]", path.strip("/")):
+        if part == "..":
+            return f"'{path}' contains '..' and would leave the project folder"
+        problem = component_problem(part)
+        if problem:
+            return f"'{path}': '{part}' {problem}" if part else f"'{path}' has an empty part"
+    return None
+
+
+def safe_folder_name(text: str, max_chars: int = MAX_PROJECT_NAME_CHARS) -> str:
+    """Turn free text (a project title, an id) into a folder name valid on every OS.
+
+    Whitespace and forbidden characters become ``_``; leading dots are dropped so the
+    folder is never hidden; reserved Windows names get a trailing ``_``.
+    Raises UnsafeNameError when nothing usable remains.
+    """
+    name = unicodedata.normalize("NFC", str(text))
+    name = _CONTROL.sub(" ", name)
+    name = re.sub(rf"[{re.escape(FORBIDDEN_CHARACTERS)}/\\\s]+", "_", name)
+    name = re.sub(r"_+", "_", name).strip("_").lstrip(".")
+    name = name[:max_chars]
+    while len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        name = name[:-1]
+    name = name.rstrip(". _")
+    if not name or set(name) <= {".", "_"}:
+        raise UnsafeNameError(f"project name {text!r} has no characters usable in a folder name")
+    stem = name.split(".")[0]
+    if stem.upper() in _WINDOWS_RESERVED:
+        name = stem + "_" + name[len(stem):]
+    return name

@@ -1,0 +1,218 @@
+"""Plan a project: template + answers -> plain data describing everything to create.
+
+A Plan has no side effects. It can be previewed (``--dry-run``, the app's preview),
+serialized, and tested without a server; :func:`apply_plan` is the only step that
+writes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .._version import __version__
+from ..errors import UnsafeNameError
+from .formats.elabftw import to_elabftw
+from .names import safe_folder_name
+from .readme import render_readme
+from .record import (ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE, RECORD_FORMAT,
+                     RECORD_VERSION, to_json, utc_now)
+from .template import Template
+from .validation import AnswerCheck, resolve_answers
+
+SYSTEMS = ("elabftw", "omero")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a project creation will do, as plain data."""
+
+    name: str
+    parent: Path
+    template_id: str
+    template_version: str
+    folders: tuple[str, ...]
+    files: Mapping[str, str]
+    record: Mapping[str, Any]
+    integrations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    log_folder: str = "integration_logs"
+
+    @property
+    def path(self) -> Path:
+        """Where the project folder will be."""
+        return self.parent / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data."""
+        return {"name": self.name, "path": str(self.path), "template": {
+            "id": self.template_id, "version": self.template_version},
+            "folders": list(self.folders), "files": sorted(self.files),
+            "integrations": {k: dict(v) for k, v in self.integrations.items()}}
+
+    def describe(self) -> str:
+        """A human preview: the tree, the files and what each system would receive."""
+        lines = [f"Project: {self.path}", f"Template: {self.template_id} {self.template_version}", "",
+                 "Folders and files:"]
+        entries = sorted([(f, True) for f in self.folders] + [(f, False) for f in self.files])
+        for entry, is_folder in entries:
+            depth = entry.count("/")
+            lines.append("  " + "  " * depth + entry.rsplit("/", 1)[-1] + ("/" if is_folder else ""))
+        for system, spec in self.integrations.items():
+            lines.append("")
+            state = "will be created" if spec["enabled"] else f"off ({spec['reason']})"
+            lines.append(f"{_SYSTEM_NAMES[system]}: {state}")
+            if spec["enabled"]:
+                for key, value in spec["payload"].items():
+                    if key in ("metadata", "key_values"):
+                        count = len(value["extra_fields"]) if key == "metadata" else len(value)
+                        lines.append(f"  {key}: {count} fields")
+                    else:
+                        lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+        return "\n".join(lines)
+
+
+_SYSTEM_NAMES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
+
+
+def project_name_from_answers(template: Template, values: Mapping[str, Any]) -> str:
+    """The folder name the template's naming pattern gives for these answers."""
+    pattern = template.project_name or ""
+    formatted = string.Formatter().vformat(pattern, (), _Blank(values)) if pattern else ""
+    if not formatted.strip(" _-"):
+        formatted = f"{template.id}_{dt.date.today().isoformat()}"
+    return safe_folder_name(formatted)
+
+
+class _Blank(dict):
+    def __init__(self, values: Mapping[str, Any]):
+        super().__init__({k: "" if v is None else v for k, v in values.items()})
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: str | os.PathLike[str],
+                 name: str | None = None, *, created_by: str | None = None,
+                 now: dt.datetime | None = None, answers_source: str | None = None) -> Plan:
+    """Validate answers and plan the project under the folder ``dest``.
+
+    Raises AnswersError (every field listed) for invalid answers and UnsafeNameError
+    when no safe folder name results. Nothing is written.
+    """
+    checked = resolve_answers(template, answers, answers_source, now)
+    folder_name = safe_folder_name(name) if name is not None and name.strip() else \
+        project_name_from_answers(template, checked.values)
+    parent = Path(dest).expanduser()
+    if str(parent).strip() == "":
+        raise UnsafeNameError("the destination folder is empty")
+    created_at = utc_now() if now is None else now.astimezone(dt.timezone.utc).replace(
+        microsecond=0).isoformat().replace("+00:00", "Z")
+    metadata = to_elabftw(template, checked.values)
+    integrations = plan_integrations(template, checked, folder_name, metadata)
+    record = {
+        "format": RECORD_FORMAT,
+        "format_version": RECORD_VERSION,
+        "project": {"name": folder_name, "created_at": created_at,
+                    "created_by": created_by or _current_user(), "tool": f"metafold-widgets {__version__}"},
+        "template": {"id": template.id, "name": template.name, "version": template.version,
+                     "type": template.type},
+        "answers": checked.values,
+        "integrations": {
+            system: {"state": "pending" if spec["enabled"] else "off",
+                     **({} if spec["enabled"] else {"reason": spec["reason"]}),
+                     "id": None, "url": None, "error": None}
+            for system, spec in integrations.items()},
+    }
+    files = {
+        RECORD_FILE: to_json(record),
+        ELABFTW_METADATA_FILE: to_json(metadata),
+        README_FILE: render_readme(template, checked.values, record),
+        f"{template.log_folder}/{LOG_FILE}": json.dumps(
+            {"time": created_at, "system": "local", "action": "create_project", "result": "done",
+             "project": folder_name, "template": f"{template.id} {template.version}"}) + "\n",
+    }
+    for empty in template.folders.files:
+        files.setdefault(empty, "")
+    folders = tuple(dict.fromkeys((*template.folders.folders, *_parents(files))))
+    return Plan(folder_name, parent, template.id, template.version, folders, files, record,
+                integrations, template.log_folder)
+
+
+def plan_integrations(template: Template, checked: AnswerCheck, project_name: str,
+                      metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per system: whether the template and answers turn it on, why not, and its payload."""
+    plans: dict[str, dict[str, Any]] = {}
+    for system in SYSTEMS:
+        roles = template.integrations.get(system)
+        if template.type == "folder" and not roles:
+            plans[system] = {"enabled": False, "reason": "folder-only template", "payload": {}}
+            continue
+        if roles is None:
+            plans[system] = {"enabled": False, "reason": "turned off in the template", "payload": {}}
+            continue
+        switch = roles.get("enabled_by")
+        if switch and not checked.values.get(switch):
+            plans[system] = {"enabled": False, "reason": f"'{template.field(switch).label}' is not checked",
+                             "payload": {}}
+            continue
+        payload = _elabftw_payload(template, checked, project_name, metadata) if system == "elabftw" else \
+            _omero_payload(template, checked, project_name)
+        plans[system] = {"enabled": True, "reason": "", "payload": payload}
+    return plans
+
+
+def _value(template: Template, checked: AnswerCheck, system: str, role: str) -> Any:
+    key = template.role(system, role)
+    return checked.values.get(key) if key else None
+
+
+def _elabftw_payload(template: Template, checked: AnswerCheck, project_name: str,
+                     metadata: Mapping[str, Any]) -> dict[str, Any]:
+    title_pattern = template.role("elabftw", "title")
+    if title_pattern:
+        title = string.Formatter().vformat(title_pattern, (), _Blank(checked.values)).strip()
+    else:
+        title = str(checked.values.get("experiment_title") or project_name)
+    tags = _value(template, checked, "elabftw", "tags")
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    return {"title": title or project_name, "category": _value(template, checked, "elabftw", "category"),
+            "status": _value(template, checked, "elabftw", "status"), "tags": list(dict.fromkeys(tags or [])),
+            "metadata": metadata}
+
+
+def _omero_payload(template: Template, checked: AnswerCheck, project_name: str) -> dict[str, Any]:
+    fields = {f.key: f for f in template.fields}
+    pairs: list[list[str]] = []
+    for key, value in checked.values.items():
+        if value is None or value == "" or key == template.role("omero", "enabled_by"):
+            continue
+        label = fields[key].label
+        for item in value if isinstance(value, list) else [value]:
+            text = ("yes" if item else "no") if isinstance(item, bool) else str(item)
+            pairs.append([label, text])
+    return {"dataset": _value(template, checked, "omero", "dataset") or project_name,
+            "group": _value(template, checked, "omero", "group"),
+            "project": _value(template, checked, "omero", "project"),
+            "project_link": _value(template, checked, "omero", "project_link"),
+            "key_values": pairs}
+
+
+def _parents(files: Mapping[str, str]) -> list[str]:
+    parents: list[str] = []
+    for path in files:
+        parts = path.split("/")[:-1]
+        parents.extend("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return parents
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers): record that honestly
+        return "unknown"

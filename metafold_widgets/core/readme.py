@@ -1,0 +1,69 @@
+"""The project's README.md: a human summary of the metadata and the links to each system."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .fields import Field
+from .template import Template
+
+_SYSTEM_TITLES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
+
+
+def render_readme(template: Template, values: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """Markdown summary: title, provenance, metadata by section, integration links."""
+    project = record["project"]
+    title = values.get("experiment_title") or project["name"]
+    lines = [f"# {_inline(title)}", "",
+             f"- Project folder: `{project['name']}`",
+             f"- Template: {_inline(template.name)} (`{template.id}` {template.version})",
+             f"- Created: {project['created_at']} by {_inline(project['created_by'])}", ""]
+    if template.description:
+        lines += [_inline(template.description), ""]
+    lines += ["## Metadata", ""]
+    lines += _table([f for f in template.items if isinstance(f, Field)], values)
+    for group in template.groups:
+        rows = _table([c for c in group.children if isinstance(c, Field)], values)
+        if rows:
+            lines += [f"### {_inline(group.label)}", ""] + rows
+    lines += ["## Linked records", ""]
+    for system, state in record.get("integrations", {}).items():
+        name = _SYSTEM_TITLES.get(system, system)
+        if state.get("url"):
+            lines.append(f"- {name}: [{state.get('id')}]({state['url']})")
+        elif state.get("state") == "off":
+            lines.append(f"- {name}: not used ({_inline(state.get('reason', 'off'))})")
+        else:
+            lines.append(f"- {name}: {state.get('state', 'pending')}")
+    lines += ["", "This folder was created by metafold-widgets; `metafold.json` is its project record.", ""]
+    return "\n".join(lines)
+
+
+def _table(fields: list[Field], values: Mapping[str, Any]) -> list[str]:
+    rows = [f for f in fields if f.key in values]
+    if not rows:
+        return []
+    lines = ["| Field | Value |", "| --- | --- |"]
+    for field in rows:
+        lines.append(f"| {_cell(field.label)} | {_cell(_show(field, values[field.key]))} |")
+    return lines + [""]
+
+
+def _show(field: Field, value: Any) -> str:
+    if value is None or value == []:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return f"{value} {field.unit}".strip() if field.unit else str(value)
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")
+
+
+def _inline(text: Any) -> str:
+    """One line of text that cannot start Markdown blocks or inject HTML."""
+    flat = " ".join(str(text).split())
+    return flat.replace("<", "&lt;").replace(">", "&gt;")
+

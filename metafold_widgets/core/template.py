@@ -1,0 +1,513 @@
+"""The Template model and its construction from parsed template data.
+
+:func:`build_template` checks everything a template can get wrong and reports every
+problem at once (with file, line and field) instead of stopping at the first one.
+"""
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, Mapping
+
+from ..errors import TemplateError, TemplateProblem
+from .conditions import (Compare, Condition, ConditionSyntaxError, map_compares, parse_condition,
+                         referenced_fields)
+from .fields import (FIELD_TYPES, GROUP_TYPE, LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES,
+                     TEMPORAL_TYPES, TEXT_TYPES, TYPE_ALIASES, Field, Group, Option, readable_label)
+from .folders import FolderTree, parse_folder_tree
+from .names import relative_path_problem
+from .options_sources import known_options_sources
+from .source import Located
+from .values import ValueProblem, coerce
+
+TEMPLATE_TYPES = ("experiment", "folder")
+TOP_LEVEL_KEYS = ("id", "name", "version", "type", "description", "author", "folders", "fields",
+                  "integrations", "project_name", "log_folder")
+FIELD_ATTRIBUTES = ("key", "type", "label", "required", "default", "help_text", "description",
+                    "placeholder", "unit", "units", "pattern", "min_length", "max_length", "min",
+                    "max", "step", "precision", "options", "options_source", "min_selections",
+                    "max_selections", "condition", "validation_message", "readonly", "fields")
+INTEGRATION_ROLES = {
+    "elabftw": ("enabled_by", "title", "category", "status", "tags"),
+    "omero": ("enabled_by", "group", "project", "project_link", "dataset"),
+}
+# Field keys that drive an integration when a template does not say otherwise.
+CONVENTIONAL_ROLES = {
+    "elabftw": {"enabled_by": "enable_elabftw", "category": "elabftw_experiment_type",
+                "status": "elabftw_status", "tags": "elabftw_tags"},
+    "omero": {"enabled_by": "enable_omero", "group": "omero_group", "project": "omero_project",
+              "project_link": "omero_project_link", "dataset": "omero_dataset"},
+}
+_KEY = re.compile(r"^[^\W\d][\w-]*$")
+_NAME_KEYS = ("project_identifier", "project_id", "experiment_title", "title", "project_name", "name")
+MAX_FIELDS = 5_000
+
+
+@dataclass(frozen=True)
+class Template:
+    """A loaded, checked template: identity, folder tree, form items and integration roles."""
+
+    id: str
+    name: str
+    version: str
+    type: str
+    description: str
+    folders: FolderTree
+    items: tuple[Field | Group, ...]
+    project_name: str
+    log_folder: str
+    integrations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    author: str = ""
+    source: str = "<template>"
+    evaluation_order: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> list[Field]:
+        """Every field in form order, flattened out of their groups."""
+        return list(_iter_fields(self.items))
+
+    @property
+    def groups(self) -> list[Group]:
+        """Every group in form order (nested groups after their parent)."""
+        return list(_iter_groups(self.items))
+
+    def field(self, key: str) -> Field:
+        """The field called ``key``; KeyError when there is none."""
+        for candidate in _iter_fields(self.items):
+            if candidate.key == key:
+                return candidate
+        raise KeyError(key)
+
+    def node(self, key: str) -> Field | Group:
+        """The field or group called ``key``."""
+        for candidate in (*_iter_groups(self.items), *_iter_fields(self.items)):
+            if candidate.key == key:
+                return candidate
+        raise KeyError(key)
+
+    def role(self, system: str, role: str) -> str | None:
+        """The field (or title pattern) that plays ``role`` for ``system``, if any."""
+        return self.integrations.get(system, {}).get(role)
+
+
+def _iter_fields(items: tuple[Field | Group, ...]) -> Iterator[Field]:
+    for item in items:
+        if isinstance(item, Group):
+            yield from _iter_fields(item.children)
+        else:
+            yield item
+
+
+def _iter_groups(items: tuple[Field | Group, ...]) -> Iterator[Group]:
+    for item in items:
+        if isinstance(item, Group):
+            yield item
+            yield from _iter_groups(item.children)
+
+
+def build_template(located: Located, default_id: str | None = None) -> Template:
+    """Check parsed template data and build a Template; raises TemplateError listing every problem."""
+    builder = _TemplateBuilder(located)
+    template = builder.build(default_id)
+    if builder.problems or template is None:
+        raise TemplateError(builder.problems or [TemplateProblem("template is empty", located.source)])
+    return template
+
+
+class _TemplateBuilder:
+    def __init__(self, located: Located):
+        self.located = located
+        self.problems: list[TemplateProblem] = list(located.problems)
+        self.paths: dict[str, tuple] = {}  # key -> source path, for located messages
+
+    def report(self, path: tuple, message: str, key: str | None = None) -> None:
+        self.problems.append(self.located.problem(path, message, key))
+
+    def build(self, default_id: str | None) -> Template | None:
+        data = self.located.data
+        if self.problems and data is None:
+            return None
+        if not isinstance(data, Mapping):
+            self.report((), "a template must be a mapping with at least 'name' or 'id'"
+                        if data is not None else "template is empty")
+            return None
+        for key in data:
+            if key not in TOP_LEVEL_KEYS:
+                self.report((key,), f"unknown template key '{key}' (known keys: {', '.join(TOP_LEVEL_KEYS)})")
+        name = self._text(data, "name") or ""
+        template_id = self._text(data, "id") or default_id or _slug(name)
+        if not template_id:
+            self.report((), "a template needs an 'id' or a 'name'")
+        version = str(data.get("version", "1.0.0")).strip() or "1.0.0"
+        kind = self._text(data, "type") or "experiment"
+        if kind not in TEMPLATE_TYPES:
+            self.report(("type",), f"template type must be one of {', '.join(TEMPLATE_TYPES)}, not '{kind}'")
+        folders = parse_folder_tree(data.get("folders"), self.report)
+        items = self._items(data.get("fields"), ("fields",), None)
+        fields = {f.key: f for f in _iter_fields(items)}
+        nodes = {**{g.key: g for g in _iter_groups(items)}, **fields}
+        items = self._resolve_conditions(items, fields)
+        order = self._evaluation_order(nodes, items)
+        integrations = self._integrations(data.get("integrations"), fields, kind)
+        project_name = self._project_name(data.get("project_name"), fields)
+        log_folder = self._log_folder(data.get("log_folder"), folders)
+        return Template(
+            id=template_id, name=name or readable_label(template_id), version=version, type=kind,
+            description=str(data.get("description") or "").strip(), folders=folders, items=items,
+            project_name=project_name, log_folder=log_folder, integrations=integrations,
+            author=str(data.get("author") or ""), source=self.located.source, evaluation_order=order)
+
+    def _text(self, data: Mapping, key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            self.report((key,), f"'{key}' must be text")
+            return None
+        return str(value).strip()
+
+    # --- fields -----------------------------------------------------------------------
+
+    def _items(self, spec: Any, path: tuple, group: str | None) -> tuple[Field | Group, ...]:
+        if spec is None:
+            return ()
+        entries: list[tuple[str, Any, tuple]] = []
+        if isinstance(spec, Mapping):
+            entries = [(key, value, path + (key,)) for key, value in spec.items()]
+        elif isinstance(spec, list):
+            for index, value in enumerate(spec):
+                key = value.get("key") if isinstance(value, Mapping) else None
+                if not isinstance(key, str):
+                    self.report(path + (index,), "each field in a list needs a 'key'")
+                    continue
+                entries.append((key, value, path + (index,)))
+        else:
+            self.report(path, "'fields' must be a mapping of field keys to field definitions")
+            return ()
+        items: list[Field | Group] = []
+        for key, value, item_path in entries:
+            if len(self.paths) >= MAX_FIELDS:
+                self.report(item_path, f"template has more than {MAX_FIELDS:,} fields")
+                break
+            item = self._item(key, value, item_path, group)
+            if item is not None:
+                items.append(item)
+        return tuple(items)
+
+    def _item(self, key: Any, spec: Any, path: tuple, group: str | None) -> Field | Group | None:
+        if not isinstance(key, str) or not _KEY.match(key):
+            self.report(path, f"field key {key!r} must start with a letter and use only letters, "
+                              "digits, '_' or '-'")
+            return None
+        if key in self.paths:
+            first = self.located.line_of(self.paths[key])
+            self.report(path, f"duplicate field key (first defined on line {first})", key)
+            return None
+        self.paths[key] = path
+        if not isinstance(spec, Mapping):
+            self.report(path, "a field must be a mapping with at least a 'type'", key)
+            return None
+        for attribute in spec:
+            if attribute not in FIELD_ATTRIBUTES:
+                self.report(path + (attribute,), f"unknown attribute '{attribute}'", key)
+        raw_type = spec.get("type")
+        kind = TYPE_ALIASES.get(str(raw_type).strip().lower(), str(raw_type).strip().lower()) \
+            if raw_type is not None else None
+        if kind is None:
+            self.report(path, "missing 'type'", key)
+            return None
+        label = str(spec.get("label") or readable_label(key))
+        help_text = str(spec.get("help_text") or spec.get("description") or "").strip()
+        condition = self._condition(spec.get("condition"), path + ("condition",), key)
+        if kind == GROUP_TYPE:
+            children = self._items(spec.get("fields"), path + ("fields",), key)
+            return Group(key, label, help_text, condition, children, group)
+        if kind not in FIELD_TYPES:
+            self.report(path + ("type",), f"unknown type '{raw_type}' (known types: {', '.join(FIELD_TYPES)}, group)", key)
+            return None
+        if "fields" in spec:
+            self.report(path + ("fields",), "only groups can contain fields", key)
+        return self._field(key, kind, label, help_text, condition, spec, path, group)
+
+    def _field(self, key: str, kind: str, label: str, help_text: str, condition: Condition | None,
+               spec: Mapping, path: tuple, group: str | None) -> Field:
+        def number(name: str, whole: bool = False, minimum: float | None = None) -> Any:
+            value = spec.get(name)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    (whole and isinstance(value, float) and not value.is_integer()):
+                self.report(path + (name,), f"'{name}' must be a {'whole ' if whole else ''}number", key)
+                return None
+            if minimum is not None and value < minimum:
+                self.report(path + (name,), f"'{name}' must be at least {minimum}", key)
+                return None
+            return int(value) if whole else value
+
+        pattern = spec.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                self.report(path + ("pattern",), f"pattern is not a valid regular expression: {exc}", key)
+                pattern = None
+        units = spec.get("units") or ()
+        if isinstance(units, str):
+            units = (units,)
+        unit = str(spec.get("unit") or "")
+        options = self._options(spec.get("options"), path + ("options",), key)
+        options_source = spec.get("options_source")
+        if options_source is not None and str(options_source) not in known_options_sources():
+            self.report(path + ("options_source",), f"unknown options_source '{options_source}' "
+                        f"(known: {', '.join(sorted(known_options_sources()))})", key)
+            options_source = None
+        if kind in ("dropdown", "radio", *MULTI_CHOICE_TYPES) and not options and options_source is None \
+                and "options" not in spec and "options_source" not in spec:
+            self.report(path, f"a {kind} needs 'options' or an 'options_source'", key)
+        if (options or options_source) and kind not in ("dropdown", "radio", *MULTI_CHOICE_TYPES):
+            self.report(path + ("options",), f"a {kind} field cannot have options", key)
+        bounds_are_numbers = kind in NUMBER_TYPES
+        result = Field(
+            key=key, type=kind, label=label, required=bool(spec.get("required", False)),
+            help_text=help_text, placeholder=str(spec.get("placeholder") or ""),
+            unit=unit or (str(units[0]) if units else ""), units=tuple(str(u) for u in units),
+            pattern=str(pattern) if pattern is not None else None,
+            min_length=number("min_length", whole=True, minimum=0),
+            max_length=number("max_length", whole=True, minimum=0),
+            minimum=number("min") if bounds_are_numbers else spec.get("min"),
+            maximum=number("max") if bounds_are_numbers else spec.get("max"),
+            step=number("step") if kind in NUMBER_TYPES else None,
+            precision=number("precision", whole=True, minimum=0),
+            options=options, options_source=str(options_source) if options_source else None,
+            min_selections=number("min_selections", whole=True, minimum=0),
+            max_selections=number("max_selections", whole=True, minimum=0),
+            condition=condition, validation_message=str(spec.get("validation_message") or ""),
+            readonly=bool(spec.get("readonly", False)), group=group)
+        if result.step is not None and result.step <= 0:
+            self.report(path + ("step",), "'step' must be greater than 0", key)
+            result = replace(result, step=None)
+        self._check_bounds(result, path, spec)
+        if spec.get("default") is not None:
+            try:
+                dynamic = kind in TEMPORAL_TYPES and _is_dynamic(spec["default"])
+                default = str(spec["default"]).strip().lower() if dynamic else coerce(result, spec["default"])
+                result = replace(result, default=default)
+            except ValueProblem as exc:
+                self.report(path + ("default",), f"default {exc}", key)
+        return result
+
+    def _check_bounds(self, result: Field, path: tuple, spec: Mapping) -> None:
+        key = result.key
+        pairs = (("min_length", "max_length"), ("min_selections", "max_selections"))
+        for low_name, high_name in pairs:
+            low, high = getattr(result, low_name), getattr(result, high_name)
+            if low is not None and high is not None and low > high:
+                self.report(path + (low_name,), f"'{low_name}' is greater than '{high_name}'", key)
+        if result.type in TEMPORAL_TYPES:
+            for name in ("min", "max"):
+                if spec.get(name) is not None and not _is_dynamic(spec[name]):
+                    try:
+                        coerce(result, spec[name])
+                    except ValueProblem as exc:
+                        self.report(path + (name,), f"'{name}' {exc}", key)
+        elif result.type not in NUMBER_TYPES:
+            for name in ("min", "max", "step"):
+                if spec.get(name) is not None:
+                    self.report(path + (name,), f"a {result.type} field cannot have '{name}'", key)
+        if isinstance(result.minimum, (int, float)) and isinstance(result.maximum, (int, float)) \
+                and result.minimum > result.maximum:
+            self.report(path + ("min",), "'min' is greater than 'max'", key)
+        if result.type not in TEXT_TYPES + LINK_TYPES and (result.pattern or result.min_length is not None
+                                                            or result.max_length is not None):
+            self.report(path, f"a {result.type} field cannot have a pattern or length limits", key)
+
+    def _options(self, spec: Any, path: tuple, key: str) -> tuple[Option, ...]:
+        if spec is None:
+            return ()
+        if not isinstance(spec, list):
+            self.report(path, "'options' must be a list", key)
+            return ()
+        options: list[Option] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(spec):
+            if isinstance(raw, Mapping) and "value" in raw:
+                option = Option(str(raw["value"]), str(raw.get("label", raw["value"])))
+            elif isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+                option = Option(str(raw), str(raw))
+            else:
+                self.report(path + (index,), f"option {raw!r} must be text or {{value, label}}", key)
+                continue
+            if option.value in seen:
+                self.report(path + (index,), f"duplicate option '{option.value}'", key)
+                continue
+            seen.add(option.value)
+            options.append(option)
+        return tuple(options)
+
+    # --- conditions ---------------------------------------------------------------------
+
+    def _condition(self, spec: Any, path: tuple, key: str) -> Condition | None:
+        if spec is None:
+            return None
+        try:
+            return parse_condition(spec)
+        except ConditionSyntaxError as exc:
+            self.report(path, f"condition: {exc}", key)
+            return None
+
+    def _resolve_conditions(self, items: tuple[Field | Group, ...],
+                            fields: Mapping[str, Field]) -> tuple[Field | Group, ...]:
+        """Check that conditions name real fields and give their values the field's type."""
+        def resolve(item: Field | Group) -> Field | Group:
+            if isinstance(item, Group):
+                item = replace(item, children=tuple(resolve(child) for child in item.children))
+            if item.condition is None:
+                return item
+            path = self.paths.get(item.key, ()) + ("condition",)
+            broken = False
+
+            def typed(compare: Compare) -> Compare:
+                nonlocal broken
+                target = fields.get(compare.field)
+                if target is None:
+                    self.report(path, f"condition refers to unknown field '{compare.field}'", item.key)
+                    broken = True
+                    return compare
+                values = compare.value if compare.operator in ("in", "not_in") else [compare.value]
+                try:
+                    converted = [_condition_value(target, compare.operator, v) for v in values]
+                except ValueProblem as exc:
+                    self.report(path, f"condition value for '{compare.field}' {exc}", item.key)
+                    broken = True
+                    return compare
+                value = converted if compare.operator in ("in", "not_in") else converted[0]
+                return Compare(compare.field, compare.operator, value)
+
+            condition = map_compares(item.condition, typed)
+            return replace(item, condition=None if broken else condition)
+
+        return tuple(resolve(item) for item in items)
+
+    def _evaluation_order(self, nodes: Mapping[str, Field | Group],
+                          items: tuple[Field | Group, ...]) -> tuple[str, ...]:
+        """Keys ordered so every condition is evaluated after the fields it reads; finds cycles."""
+        resolved = {n.key: n for n in (*_iter_groups(items), *_iter_fields(items))}
+        depends: dict[str, set[str]] = {}
+        for key, node in resolved.items():
+            needs = {ref for ref in referenced_fields(node.condition) if ref in nodes}
+            if node.group:
+                needs.add(node.group)
+            depends[key] = needs
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        reported: set[frozenset[str]] = set()
+        for start in resolved:
+            if state.get(start):
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(depends[start])))]
+            state[start] = 1
+            while stack:
+                key, pending = stack[-1]
+                child = next(pending, None)
+                if child is None:
+                    stack.pop()
+                    state[key] = 2
+                    order.append(key)
+                elif state.get(child) == 1:
+                    cycle = [k for k, _ in stack][[k for k, _ in stack].index(child):] + [child]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        self.report(self.paths.get(child, ()) + ("condition",),
+                                    "conditions form a cycle: " + " -> ".join(reversed(cycle)), child)
+                elif not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(sorted(depends.get(child, ())))))
+        return tuple(order)
+
+    # --- integrations, naming, logs -----------------------------------------------------
+
+    def _integrations(self, spec: Any, fields: Mapping[str, Field], kind: str) -> dict[str, dict[str, str]]:
+        roles: dict[str, dict[str, str]] = {}
+        for system, conventional in CONVENTIONAL_ROLES.items():
+            roles[system] = {role: key for role, key in conventional.items() if key in fields}
+        if spec is None:
+            return roles if kind == "experiment" else {}
+        if not isinstance(spec, Mapping):
+            self.report(("integrations",), "'integrations' must be a mapping like {elabftw: {...}, omero: {...}}")
+            return roles
+        for system, settings in spec.items():
+            path = ("integrations", system)
+            if system not in INTEGRATION_ROLES:
+                self.report(path, f"unknown integration '{system}' (known: {', '.join(INTEGRATION_ROLES)})")
+                continue
+            if settings is False:
+                roles.pop(system, None)
+                continue
+            if not isinstance(settings, Mapping):
+                self.report(path, f"'{system}' settings must be a mapping of role to field key")
+                continue
+            for role, value in settings.items():
+                if role not in INTEGRATION_ROLES[system]:
+                    self.report(path + (role,), f"unknown {system} role '{role}' "
+                                f"(known: {', '.join(INTEGRATION_ROLES[system])})")
+                elif role == "title":
+                    self._check_pattern(str(value), fields, path + (role,))
+                    roles[system][role] = str(value)
+                elif str(value) not in fields:
+                    self.report(path + (role,), f"{system} {role} refers to unknown field '{value}'")
+                else:
+                    roles[system][role] = str(value)
+        return roles
+
+    def _project_name(self, spec: Any, fields: Mapping[str, Field]) -> str:
+        if spec is not None:
+            self._check_pattern(str(spec), fields, ("project_name",))
+            return str(spec)
+        keys = [k for k in _NAME_KEYS if k in fields][:2]
+        if not keys:
+            keys = [f.key for f in fields.values() if f.required and f.type == "text"][:1]
+        return "_".join("{%s}" % k for k in keys)
+
+    def _check_pattern(self, pattern: str, fields: Mapping[str, Field], path: tuple) -> None:
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+        except ValueError as exc:
+            self.report(path, f"'{pattern}' is not a valid name pattern: {exc}")
+            return
+        for name in names:
+            if name not in fields:
+                self.report(path, f"name pattern '{pattern}' refers to unknown field '{name}'")
+
+    def _log_folder(self, spec: Any, folders: FolderTree) -> str:
+        if spec is not None:
+            problem = relative_path_problem(str(spec))
+            if problem:
+                self.report(("log_folder",), f"unsafe log folder: {problem}")
+            return str(spec).strip("/")
+        for folder in folders.folders:
+            if folder.rsplit("/", 1)[-1] == "integration_logs":
+                return folder
+        return "integration_logs"
+
+
+def _is_dynamic(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("today", "now")
+
+
+def _condition_value(target: Field, operator: str, value: Any) -> Any:
+    if operator == "contains" and target.is_multi:
+        return coerce(replace(target, type="dropdown"), value)
+    if operator == "contains":
+        return str(value)
+    if target.type == "checkbox" or target.type in NUMBER_TYPES or target.type in TEMPORAL_TYPES:
+        return coerce(target, value)
+    if target.is_multi:
+        return coerce(target, value)
+    if target.type in ("dropdown", "radio"):
+        return coerce(target, value)
+    return value if value is None else str(value)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -1,0 +1,79 @@
+"""Exceptions the product raises for problems a user can fix.
+
+Every error a researcher can cause (a broken template, invalid answers, an unsafe
+folder name, an existing destination) derives from :class:`UserError`; the CLI turns
+those into a clear message and exit status 2. Anything else is a bug.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+class MetafoldError(Exception):
+    """Base class of every exception raised on purpose by metafold-widgets."""
+
+
+class UserError(MetafoldError):
+    """A problem in the user's input: a message is enough, no traceback."""
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """One problem in a template file, located as precisely as the source allows."""
+
+    message: str
+    source: str = "<template>"
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        subject = f" field '{self.field}':" if self.field else ""
+        return f"{where}:{subject} {self.message}"
+
+
+class TemplateError(UserError):
+    """A template could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Iterable[TemplateProblem]):
+        self.problems: list[TemplateProblem] = list(problems)
+        count = len(self.problems)
+        heading = "1 problem" if count == 1 else f"{count} problems"
+        super().__init__(f"template has {heading}:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One answer that does not satisfy its field, phrased for a researcher."""
+
+    key: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key}): {self.message}"
+
+
+class AnswersError(UserError):
+    """Answers were rejected; ``errors`` holds one entry per failing field."""
+
+    def __init__(self, errors: Iterable[FieldError], source: str | None = None):
+        self.errors: list[FieldError] = list(errors)
+        self.source = source
+        where = f" in {source}" if source else ""
+        count = len(self.errors)
+        heading = "1 invalid answer" if count == 1 else f"{count} invalid answers"
+        super().__init__(f"{heading}{where}:\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+class UnsafeNameError(UserError):
+    """A folder or project name cannot be used safely on every operating system."""
+
+
+class ProjectExistsError(UserError):
+    """The destination folder already exists; it is never touched or merged."""
+
+
+class InputFileError(UserError):
+    """A file given by the user is missing, unreadable or malformed."""
