@@ -5,6 +5,8 @@
 3. an indented text block, as the desktop MetaFold stores it
    (``raw_data/`` then ``  images/`` on the next line; tree-drawing characters allowed).
 
+Empty files to create are listed under the template's ``files`` key.
+
 In lists and mappings every entry is a folder. In a text block an entry is a folder
 when it ends with ``/``, has indented children, or has no file extension; otherwise it
 is a file (``README.md``). Every path is checked with :func:`relative_path_problem`.
@@ -30,9 +32,10 @@ class FolderTree:
     folders: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
 
-    def to_list(self) -> list[str]:
-        """Folders as ``a/b/`` and files as ``a/b.txt``: the list spelling, round-trippable."""
-        return [f"{f}/" for f in self.folders] + list(self.files)
+    def leaf_folders(self) -> list[str]:
+        """The folders that are not the parent of another folder (enough to rebuild the tree)."""
+        parents = {f.rsplit("/", 1)[0] for f in self.folders if "/" in f}
+        return [f for f in self.folders if f not in parents]
 
 
 class _Builder:
@@ -66,9 +69,17 @@ class _Builder:
         return FolderTree(tuple(self.folders), tuple(f for f in self.files if f not in clash))
 
 
-def parse_folder_tree(spec: Any, report: Report, at: tuple = ("folders",)) -> FolderTree:
-    """Parse a folder tree spelled as a list, a mapping or a text block."""
+def parse_folder_tree(spec: Any, report: Report, at: tuple = ("folders",), files: Any = None) -> FolderTree:
+    """Parse a folder tree spelled as a list, a mapping or a text block, plus a list of empty files."""
     builder = _Builder(report)
+    if isinstance(files, list):
+        for index, path in enumerate(files):
+            if isinstance(path, str):
+                builder.add(path, ("files", index), is_file=True)
+            else:
+                report(("files", index), f"file entry {path!r} is not a path")
+    elif files is not None:
+        report(("files",), "'files' must be a list of relative file paths")
     if spec is None:
         pass
     elif isinstance(spec, str):

@@ -22,7 +22,7 @@ from .source import Located
 from .values import ValueProblem, coerce
 
 TEMPLATE_TYPES = ("experiment", "folder")
-TOP_LEVEL_KEYS = ("id", "name", "version", "type", "description", "author", "folders", "fields",
+TOP_LEVEL_KEYS = ("id", "name", "version", "type", "description", "author", "folders", "files", "fields",
                   "integrations", "project_name", "log_folder")
 FIELD_ATTRIBUTES = ("key", "type", "label", "required", "default", "help_text", "description",
                     "placeholder", "unit", "units", "pattern", "min_length", "max_length", "min",
@@ -143,7 +143,7 @@ class _TemplateBuilder:
         kind = self._text(data, "type") or "experiment"
         if kind not in TEMPLATE_TYPES:
             self.report(("type",), f"template type must be one of {', '.join(TEMPLATE_TYPES)}, not '{kind}'")
-        folders = parse_folder_tree(data.get("folders"), self.report)
+        folders = parse_folder_tree(data.get("folders"), self.report, files=data.get("files"))
         items = self._items(data.get("fields"), ("fields",), None)
         fields = {f.key: f for f in _iter_fields(items)}
         nodes = {**{g.key: g for g in _iter_groups(items)}, **fields}

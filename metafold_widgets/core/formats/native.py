@@ -20,7 +20,9 @@ def to_native(template: Template) -> dict[str, Any]:
         data["description"] = template.description
     if template.author:
         data["author"] = template.author
-    data["folders"] = template.folders.to_list()
+    data["folders"] = template.folders.leaf_folders()
+    if template.folders.files:
+        data["files"] = list(template.folders.files)
     data["fields"] = {item.key: _item(item) for item in template.items}
     integrations = _custom_roles(template)
     if integrations:
