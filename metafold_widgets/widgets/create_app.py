@@ -1,0 +1,220 @@
+"""CreateProjectApp: pick a template, fill the form, preview the plan, create the project.
+
+The app only wires widgets to core functions (find_templates, load_template,
+plan_project, apply_plan); the same calls back the ``metafold create`` command.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..core.loader import find_templates, load_template, template_from_located
+from ..core.plan import Plan, plan_project, project_name_from_answers
+from ..core.project import apply_plan
+from ..core.source import parse_text
+from ..core.template import Template
+from ..errors import TemplateError, UserError
+from ..session import Session
+from .form import TemplateForm
+
+_WIDE = widgets.Layout(width="100%", max_width="46em")
+_SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
+
+
+class CreateProjectApp(widgets.VBox):
+    """The create-project app: template picker, destination, form, preview, create, result."""
+
+    def __init__(self, session: Session | None = None, template: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.session = session or Session.from_environment()
+        self.add_class("metafold-create-app")
+        self.templates: dict[str, Template] = {}
+        self.template_problems = widgets.HTML()
+        self.picker = widgets.Dropdown(description="Template", layout=_WIDE,
+                                       style={"description_width": "8em"})
+        self.upload = widgets.FileUpload(accept=".yaml,.yml,.json", multiple=False,
+                                         description="Upload template")
+        self.paste = widgets.Textarea(placeholder="…or paste a template (YAML or JSON) here",
+                                      layout=widgets.Layout(width="100%", max_width="46em", height="6em"))
+        self.paste_button = widgets.Button(description="Use pasted template", icon="paste")
+        self.dest = widgets.Text(value=str(self.session.projects_dir), description="Destination",
+                                 layout=_WIDE, style={"description_width": "8em"})
+        self.name = widgets.Text(description="Project name", layout=_WIDE, style={"description_width": "8em"})
+        self.integrations = widgets.HTML(self._integrations_html())
+        self.form_box = widgets.VBox()
+        self.form: TemplateForm | None = None
+        self.preview_button = widgets.Button(description="Preview", icon="eye")
+        self.create_button = widgets.Button(description="Create project", button_style="success",
+                                            icon="folder", disabled=True)
+        self.preview = widgets.HTML()
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="",
+                                            layout=widgets.Layout(display="none", width="46em"))
+        self.result = widgets.HTML()
+        self.result.add_class("metafold-result")
+        self.preview.add_class("metafold-preview")
+
+        self.picker.observe(lambda change: self._show_template(change["new"]), names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.paste_button.on_click(lambda _: self._use_text(self.paste.value, "pasted template"))
+        self.preview_button.on_click(lambda _: self._show_preview())
+        self.create_button.on_click(lambda _: self._create())
+        advanced = widgets.Accordion([widgets.VBox([self.upload, self.paste, self.paste_button])],
+                                     titles=("Use another template",))
+        advanced.selected_index = None
+        self.children = [
+            self.picker, advanced, self.template_problems,
+            self.dest, self.name, self.integrations, self.form_box,
+            widgets.HBox([self.preview_button, self.create_button]), self.progress, self.preview, self.result,
+        ]
+        self._load_templates(template)
+
+    # --- templates ----------------------------------------------------------------------
+
+    def _load_templates(self, wanted: str | None) -> None:
+        problems: list[str] = []
+        sources = [None] + ([self.session.templates_dir] if self.session.templates_dir else [])
+        for folder in sources:
+            try:
+                found = find_templates(folder)
+            except TemplateError as exc:
+                problems.append(str(exc))
+                continue
+            for path, template in found:
+                if isinstance(template, TemplateError):
+                    problems.append(f"{path.name}: {template.problems[0]}")
+                else:
+                    suffix = "" if folder is None else f" ({Path(folder).name})"
+                    self.templates[f"{template.name} {template.version}{suffix}"] = template
+        self._report_problems(problems)
+        labels = list(self.templates)
+        self.picker.options = labels
+        if wanted is not None:
+            self._use_template(load_template(wanted), select=True)
+        elif labels:
+            self.picker.value = labels[0]
+
+    def _use_template(self, template: Template, select: bool) -> None:
+        label = f"{template.name} {template.version}"
+        self.templates[label] = template
+        self.picker.options = list(self.templates)
+        if select:
+            self.picker.value = label
+        self._show_template(label)
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        upload = files[0]
+        try:
+            text = bytes(upload["content"]).decode("utf-8")
+        except UnicodeDecodeError:
+            self._report_problems([f"{upload['name']} is not UTF-8 text"])
+            return
+        self._use_text(text, upload["name"])
+
+    def _use_text(self, text: str, source: str) -> None:
+        try:
+            template = template_from_located(parse_text(text, source))
+        except TemplateError as exc:
+            self._report_problems([str(problem) for problem in exc.problems])
+            return
+        self._report_problems([])
+        self._use_template(template, select=True)
+
+    def _report_problems(self, problems: list[str]) -> None:
+        if not problems:
+            self.template_problems.value = ""
+            return
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
+        self.template_problems.value = (f"<div class='metafold-template-problems' style='color:#b00020'>"
+                                        f"Template problems:<ul>{items}</ul></div>")
+
+    def _show_template(self, label: str | None) -> None:
+        if label is None or label not in self.templates:
+            return
+        template = self.templates[label]
+        if self.form is not None and self.form.template is template:
+            return
+        self.form = TemplateForm(template, providers=self.session.options)
+        self.form.observe(self._on_form_change, names=["value", "valid"])
+        self.form_box.children = (self.form,)
+        self.preview.value = ""
+        self.result.value = ""
+        self._on_form_change(None)
+
+    # --- plan and create ----------------------------------------------------------------
+
+    def _on_form_change(self, _: Any) -> None:
+        if self.form is None:
+            return
+        self.create_button.disabled = not self.form.valid
+        try:
+            self.name.placeholder = project_name_from_answers(self.form.template, self.form.value)
+        except UserError:
+            self.name.placeholder = ""
+
+    def _plan(self) -> Plan | None:
+        assert self.form is not None
+        try:
+            return plan_project(self.form.template, self.form.value, self.dest.value.strip(),
+                                self.name.value.strip() or None)
+        except UserError as exc:
+            self.form.reveal_errors()
+            self.result.value = _message("error", str(exc))
+            return None
+
+    def _show_preview(self) -> None:
+        plan = self._plan()
+        if plan is not None:
+            self.preview.value = f"<pre class='metafold-plan'>{html.escape(plan.describe())}</pre>"
+
+    def _create(self) -> None:
+        if self.form is None:
+            return
+        plan = self._plan()
+        if plan is None:
+            return
+        self.create_button.disabled = True
+        self.progress.layout.display = None
+        self.progress.max = len(plan.folders) + len(plan.files) + 1
+        try:
+            path = apply_plan(plan, progress=lambda done, total, message: setattr(self.progress, "value", done))
+        except UserError as exc:
+            self.result.value = _message("error", f"{exc} Nothing was created.")
+        except OSError as exc:
+            self.result.value = _message("error", f"Could not create the project: {exc}. Nothing was created.")
+        else:
+            self.result.value = self._result_html(path, plan)
+        finally:
+            self.progress.layout.display = "none"
+            self.create_button.disabled = not self.form.valid
+
+    def _result_html(self, path: Path, plan: Plan) -> str:
+        rows = [f"<div class='metafold-created'>Created <code class='metafold-path'>{html.escape(str(path))}</code></div>",
+                "<ul>"]
+        for system, state in plan.record["integrations"].items():
+            name = _SYSTEM_NAMES.get(system, system)
+            if state.get("url"):
+                rows.append(f"<li>{name}: <a href='{html.escape(state['url'])}' target='_blank'>"
+                            f"{html.escape(str(state.get('id')))}</a></li>")
+            elif state["state"] == "off":
+                rows.append(f"<li>{name}: not used ({html.escape(state.get('reason', ''))})</li>")
+            else:
+                rows.append(f"<li>{name}: {html.escape(self.session.integration_status()[system])}</li>")
+        rows.append("</ul>")
+        return _message("ok", "".join(rows), escape=False)
+
+    def _integrations_html(self) -> str:
+        items = "".join(f"<li>{_SYSTEM_NAMES[s]}: {html.escape(text)}</li>"
+                        for s, text in self.session.integration_status().items())
+        return f"<div class='metafold-integrations'>Integrations:<ul>{items}</ul></div>"
+
+
+def _message(kind: str, text: str, escape: bool = True) -> str:
+    colour = "#1b5e20" if kind == "ok" else "#b00020"
+    body = html.escape(text) if escape else text
+    return f"<div class='metafold-{kind}' style='color:{colour}'>{body}</div>"

@@ -1,0 +1,262 @@
+"""TemplateForm: the metadata form of a template, as one ipywidget with a ``.value``.
+
+All rules (coercion, conditions, validation) come from the core's ``check_answers``;
+this module only shows their outcome: hidden fields disappear, each error sits under
+its field, and a summary lists what blocks creation.
+"""
+from __future__ import annotations
+
+import html
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
+
+import ipywidgets as widgets
+import traitlets
+
+from ..core.fields import Field, Group
+from ..core.options_sources import OptionsProviders, known_options_sources
+from ..core.template import Template
+from ..core.validation import AnswerCheck, check_answers
+from ..core.values import bound_value
+from .inputs import HIDDEN, SHOWN, FieldInput, build_input
+from .styles import style_widget
+
+OPTIONS_TIMEOUT_SECONDS = 10.0
+_HTML_STYLE = widgets.HTML().style
+_options_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="metafold-options")
+
+
+class TemplateForm(widgets.VBox):
+    """A form for ``template``; ``.value`` is the dict of answers, ``.valid`` says if it can be used.
+
+    Setting ``.value`` fills the form (an answers file, a previous project's answers).
+    Dropdowns with an ``options_source`` ask ``providers``; without one they become
+    free text with a note.
+    """
+
+    value = traitlets.Dict(help="answers of the shown fields, keyed by field key")
+    valid = traitlets.Bool(False, help="True when nothing blocks creating the project")
+    errors = traitlets.List(help="(key, label, message) of every answer that blocks creation")
+
+    def __init__(self, template: Template, value: Mapping[str, Any] | None = None,
+                 providers: OptionsProviders | None = None,
+                 options_timeout: float = OPTIONS_TIMEOUT_SECONDS, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.template = template
+        self.providers = providers
+        self.options_timeout = options_timeout
+        self.inputs: dict[str, FieldInput] = {}
+        self.rows: dict[str, widgets.VBox] = {}
+        self.labels: dict[str, widgets.HTML] = {}
+        self.messages: dict[str, widgets.HTML] = {}
+        self.sections: dict[str, widgets.VBox] = {}
+        self.options_loading: dict[str, Future] = {}
+        self._touched: set[str] = set()
+        self._notes: dict[str, str] = {}
+        self._options_lock = threading.Lock()
+        self._options_settled: set[str] = set()
+        self._fields = {f.key: f for f in template.fields}
+        self._show_all_errors = False
+        self._holding = False
+        self.summary = widgets.HTML(style=_HTML_STYLE)
+        self.add_class("metafold-form")
+        self.children = (style_widget(), *self._build_items(template.items), self.summary)
+        with self._hold():
+            self._fill(self._defaults())
+            if value:
+                self._fill(value)
+        self._refresh()
+        self.observe(self._on_value_set, names="value")
+
+    # --- public -------------------------------------------------------------------------
+
+    def reveal_errors(self) -> None:
+        """Show every error under its field, also for fields not touched yet."""
+        self._show_all_errors = True
+        self._refresh()
+
+    def check(self) -> AnswerCheck:
+        """The core's verdict on the current answers."""
+        return check_answers(self.template, self._raw_answers())
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_items(self, items: tuple[Field | Group, ...]) -> list[widgets.Widget]:
+        built: list[widgets.Widget] = []
+        for item in items:
+            if isinstance(item, Group):
+                heading = widgets.HTML(f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
+                                       + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
+                                          if item.help_text else ""), style=_HTML_STYLE)
+                section = widgets.VBox([heading, *self._build_items(item.children)], layout=SHOWN)
+                section.add_class("metafold-section")
+                self.sections[item.key] = section
+                built.append(section)
+            else:
+                built.append(self._build_row(item))
+        return built
+
+    def _build_row(self, field: Field) -> widgets.VBox:
+        source = field.options_source
+        if source and not field.options and self.providers and self.providers.has(source):
+            field_input = build_input(field, options=[])
+            field_input.widget.disabled = True
+            self._notes[field.key] = "Loading options…"
+            future = _options_pool.submit(self.providers.options, source)
+            self.options_loading[field.key] = future
+        else:
+            future = None
+            field_input = build_input(field, offline_note=bool(source) and not field.options)
+            if source and not field.options:
+                what = known_options_sources().get(source, source)
+                self._notes[field.key] = f"Options ({what}) appear when connected; type the value meanwhile."
+        self.inputs[field.key] = field_input
+        label = widgets.HTML(_label_html(field), style=_HTML_STYLE)
+        message = widgets.HTML(self._help_html(field), style=_HTML_STYLE)
+        row = widgets.VBox([label, field_input.widget, message], layout=SHOWN)
+        row.add_class("metafold-field")
+        row.add_class(f"metafold-field-{field.key}")
+        field_input.observe(lambda change, key=field.key: self._on_input(key))
+        self.labels[field.key], self.messages[field.key], self.rows[field.key] = label, message, row
+        if future is not None:
+            timer = threading.Timer(self.options_timeout, self._options_timed_out, args=(field.key,))
+            timer.daemon = True
+            timer.start()
+            future.add_done_callback(lambda done, key=field.key: (timer.cancel(), self._options_arrived(key, done)))
+        return row
+
+    def _help_html(self, field: Field, error: str = "") -> str:
+        parts = []
+        if field.help_text:
+            parts.append(f"<div class='metafold-help'>{html.escape(field.help_text)}</div>")
+        note = self._notes.get(field.key)
+        if note:
+            parts.append(f"<div class='metafold-note'><i>{html.escape(note)}</i></div>")
+        if error:
+            parts.append(f"<div class='metafold-error' style='color:#b00020'>{html.escape(error)}</div>")
+        return "".join(parts)
+
+    def _options_arrived(self, key: str, future: Future) -> None:
+        if not self._claim_options(key):
+            return  # the timeout already switched this field to free text
+        try:
+            options = future.result()
+        except Exception as exc:  # provider down or bad answer: fall back to free text
+            self._use_options(key, None, f"Could not load the options ({type(exc).__name__}: {exc}); "
+                                         "type the value.")
+        else:
+            self._use_options(key, options, None)
+
+    def _options_timed_out(self, key: str) -> None:
+        if self._claim_options(key):
+            self._use_options(key, None, f"The options did not load within {self.options_timeout:g} s; "
+                                         "type the value.")
+
+    def _claim_options(self, key: str) -> bool:
+        with self._options_lock:
+            if key in self._options_settled:
+                return False
+            self._options_settled.add(key)
+            return True
+
+    def _use_options(self, key: str, options: list | None, note: str | None) -> None:
+        field = self._fields[key]
+        if note:
+            self._notes[key] = note
+        else:
+            self._notes.pop(key, None)
+        replacement = build_input(field, options=options, offline_note=options is None)
+        current = self.inputs[key].read()
+        self.inputs[key] = replacement
+        replacement.observe(lambda change, key=key: self._on_input(key))
+        row = self.rows[key]
+        row.children = (row.children[0], replacement.widget, row.children[2])
+        with self._hold():
+            replacement.write(current)
+        self._refresh()
+
+    # --- state --------------------------------------------------------------------------
+
+    def _defaults(self) -> dict[str, Any]:
+        defaults: dict[str, Any] = {}
+        for field in self.template.fields:
+            if field.default is None:
+                continue
+            defaults[field.key] = bound_value(field, field.default) if field.type in (
+                "date", "time", "datetime") else field.default
+        return defaults
+
+    def _fill(self, answers: Mapping[str, Any]) -> None:
+        for key, answer in answers.items():
+            if key in self.inputs:
+                self.inputs[key].write(answer)
+
+    def _raw_answers(self) -> dict[str, Any]:
+        return {key: field_input.read() for key, field_input in self.inputs.items()}
+
+    @contextmanager
+    def _hold(self) -> Iterator[None]:
+        held, self._holding = self._holding, True
+        try:
+            yield
+        finally:
+            self._holding = held
+
+    def _on_input(self, key: str) -> None:
+        if self._holding:
+            return
+        self._touched.add(key)
+        self._refresh()
+
+    def _on_value_set(self, change: dict[str, Any]) -> None:
+        if self._holding:
+            return
+        with self._hold():
+            for field_input in self.inputs.values():
+                field_input.write(None)
+            self._fill(self._defaults())
+            self._fill(change["new"])
+        self._refresh()
+
+    def _refresh(self) -> None:
+        result = self.check()
+        errors = {error.key: error for error in result.errors}
+        for key, row in self.rows.items():
+            shown = key in result.values
+            layout = SHOWN if shown else HIDDEN
+            if row.layout is not layout:
+                row.layout = layout
+            error = errors.get(key)
+            shown_error = error.message if error and (self._show_all_errors or key in self._touched) else ""
+            message = self._help_html(self._fields[key], shown_error)
+            if self.messages[key].value != message:
+                self.messages[key].value = message
+        for group in self.template.groups:
+            shown = any(f.key in result.values for f in group.fields())
+            layout = SHOWN if shown else HIDDEN
+            if self.sections[group.key].layout is not layout:
+                self.sections[group.key].layout = layout
+        self.summary.value = _summary_html(result)
+        with self._hold():
+            self.value = {key: value for key, value in result.values.items()}
+            self.errors = [(e.key, e.label, e.message) for e in result.errors]
+            self.valid = result.ok
+
+
+def _label_html(field: Field) -> str:
+    unit = f" <span class='metafold-unit'>[{html.escape(field.unit)}]</span>" if field.unit else ""
+    marker = " <span class='metafold-required' title='required' style='color:#b00020'>*</span>" \
+        if field.required else ""
+    return f"<b class='metafold-label'>{html.escape(field.label)}</b>{unit}{marker}"
+
+
+def _summary_html(result: AnswerCheck) -> str:
+    if result.ok:
+        return "<div class='metafold-summary metafold-ok' style='color:#1b5e20'>All answers are valid.</div>"
+    count = len(result.errors)
+    items = "".join(f"<li><b>{html.escape(e.label)}</b>: {html.escape(e.message)}</li>" for e in result.errors)
+    noun = "answer blocks" if count == 1 else "answers block"
+    return (f"<div class='metafold-summary metafold-blocked' style='color:#b00020'>{count} {noun} creation:"
+            f"<ul>{items}</ul></div>")

@@ -1,0 +1,21 @@
+"""The few CSS rules the forms need, injected once through an HTML widget."""
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+CSS = """
+<style>
+.metafold-field { margin: 0.35em 0 0.6em 0; }
+.metafold-section { border-left: 3px solid #d0d7de; padding-left: 0.8em; margin: 0.6em 0; }
+.metafold-section-title { margin: 0.2em 0 0.4em 0; font-size: 1.1em; }
+.metafold-help { color: #57606a; font-size: 0.9em; line-height: 1.3; }
+.metafold-note { color: #7d4e00; font-size: 0.9em; }
+.metafold-error { font-size: 0.9em; font-weight: 600; }
+.metafold-plan { background: #f6f8fa; padding: 0.6em; max-height: 30em; overflow: auto; }
+</style>
+"""
+
+
+def style_widget() -> widgets.HTML:
+    """An invisible widget carrying the CSS; put it once in an app or form."""
+    return widgets.HTML(CSS, layout=widgets.Layout(height="0px", overflow="hidden", margin="0"))
