@@ -6,6 +6,7 @@ Exit status: 0 success, 2 a problem in the user's input (template, answers, path
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -20,8 +21,11 @@ from .core.formats.jsonschema import to_json_schema
 from .core.formats.native import to_native_yaml
 from .core.loader import find_templates, load_template
 from .core.plan import plan_project
-from .core.project import apply_plan
-from .errors import TemplateError, UserError
+from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
+from .core.project import check_destination
+from .errors import IntegrationError, TemplateError, UserError
+from .session import SYSTEM_NAMES, Session
+from .workflows.create import apply_everywhere
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USER = 0, 1, 2
 
@@ -56,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     create.add_argument("--json", action="store_true", help="print machine-readable JSON")
     create.add_argument("--created-by", help="creator recorded in the project (default: login name)")
+    create.add_argument("--no-elabftw", action="store_true", help="do not create an elabFTW experiment")
+    create.add_argument("--no-omero", action="store_true", help="do not create an OMERO dataset")
+
+    config = commands.add_parser("config", help="show or test the elabFTW/OMERO connection settings")
+    config_actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
+    config_actions.add_parser("show", help="print the settings in use (never the secrets)")
+    config_actions.add_parser("test", help="connect to each configured system and report")
+    set_secret = config_actions.add_parser("set-secret", help="store an API key or password in the keyring")
+    set_secret.add_argument("system", choices=("elabftw", "omero"))
     return parser
 
 
@@ -73,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the machine's fault (disk full, permissions), not a bug of ours
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_UNEXPECTED
     except Exception as exc:  # a bug, not the user's fault: say so plainly
         if os.environ.get("METAFOLD_DEBUG"):
             raise
@@ -85,6 +102,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "templates":
         return {"list": _templates_list, "validate": _templates_validate, "export": _templates_export,
                 "import": _templates_import}[args.action](args)
+    if args.command == "config":
+        return {"show": _config_show, "test": _config_test, "set-secret": _config_set_secret}[args.action](args)
     return _create(args)
 
 
@@ -151,11 +170,74 @@ def _create(args: argparse.Namespace) -> int:
     answers = load_answers(args.answers) if args.answers else {}
     plan = plan_project(template, answers, args.dest, args.name, created_by=args.created_by,
                         answers_source=args.answers)
+    check_destination(plan)
     if args.dry_run:
         print(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) if args.json else plan.describe())
         return EXIT_OK
-    path = apply_plan(plan)
-    print(json.dumps({"path": str(path)}) if args.json else str(path))
+    skip = {system for system, off in (("elabftw", args.no_elabftw), ("omero", args.no_omero)) if off}
+    session = Session.from_environment()
+    try:
+        result = apply_everywhere(session, plan, skip=skip,
+                                  on_step=lambda system, message: print(message, file=sys.stderr))
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps({"path": str(result.path), "integrations": {
+            s: {"state": o.state, "id": o.id, "url": o.url, "message": o.message}
+            for s, o in result.outcomes.items()}}, ensure_ascii=False))
+    else:
+        print(result.path)
+        for outcome in result.outcomes.values():
+            if outcome.state in ("done", "failed", "skipped"):
+                detail = outcome.url or outcome.message
+                print(f"{SYSTEM_NAMES[outcome.system]}: {outcome.state} ({detail})", file=sys.stderr)
+    if not result.ok:
+        print("error: the project folder was created, but some systems failed (see above and the "
+              "project record metafold.json)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    return EXIT_OK
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    session = Session.from_environment()
+    print(f"config file: {config_path()}")
+    print(f"projects folder: {session.projects_dir}")
+    print(f"templates folder: {session.templates_dir or '-'}")
+    for system, status in session.integration_status().items():
+        print(f"{SYSTEM_NAMES[system]}: {status}")
+    return EXIT_OK
+
+
+def _config_test(args: argparse.Namespace) -> int:
+    session = Session.from_environment()
+    failed = False
+    try:
+        for system in ("elabftw", "omero"):
+            try:
+                print(f"{SYSTEM_NAMES[system]}: {session.test_connection(system)}")
+            except IntegrationError as exc:
+                failed = True
+                print(f"{SYSTEM_NAMES[system]}: FAILED: {exc}")
+    finally:
+        session.close()
+    return EXIT_UNEXPECTED if failed else EXIT_OK
+
+
+def _config_set_secret(args: argparse.Namespace) -> int:
+    if not sys.stdin.isatty():
+        raise UserError("set-secret asks for the secret interactively; run it in a terminal")
+    try:
+        import keyring
+    except ImportError:
+        raise UserError("storing secrets needs the keyring package: pip install keyring") from None
+    if args.system == "elabftw":
+        address = normalize_elabftw_url(input("elabFTW address (as in the browser): "))
+        account, secret = f"elabftw:{address}", getpass.getpass("API key: ")
+    else:
+        user, host = input("OMERO user: ").strip(), input("OMERO host: ").strip()
+        account, secret = f"omero:{user}@{host}", getpass.getpass("Password: ")
+    keyring.set_password(KEYRING_SERVICE, account, secret)
+    print(f"stored in the system keyring as {account}")
     return EXIT_OK
 
 

@@ -77,3 +77,26 @@ class ProjectExistsError(UserError):
 
 class InputFileError(UserError):
     """A file given by the user is missing, unreadable or malformed."""
+
+
+class IntegrationError(MetafoldError):
+    """A remote system (elabFTW, OMERO) refused or failed a request; ``system`` names it."""
+
+    system = "integration"
+
+    def __init__(self, message: str, status: int | None = None, server_message: str | None = None):
+        self.status = status
+        self.server_message = server_message
+        super().__init__(message)
+
+
+class ElabftwError(IntegrationError):
+    """elabFTW answered with an error, or could not be reached; the message quotes the server."""
+
+    system = "elabftw"
+
+
+class OmeroError(IntegrationError):
+    """OMERO refused a request or could not be reached."""
+
+    system = "omero"

@@ -25,6 +25,15 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch, tmp_path_factory):
+    """No test sees the developer's own servers, config file or keyring."""
+    for name in list(os.environ):
+        if name.startswith(("ELABFTW_", "OMERO_", "METAFOLD_")) and name != "METAFOLD_SHARED":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("METAFOLD_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.yaml"))
+
+
 @pytest.fixture
 def example_template_path() -> Path:
     """The tutorial's multi-modal imaging template, unchanged."""
@@ -47,3 +56,5 @@ def desktop_template_path() -> Path:
 def elabftw_metadata_path() -> Path:
     """elabFTW metadata with groups, units, multi-values and several field types."""
     return shared_file("examples/templates/elabftw-metadata-example.json")
+
+pytest_plugins = ["elabftw_fixtures"]

@@ -6,8 +6,9 @@ import ctypes.util
 import errno
 import functools
 import os
+import secrets
+import stat
 import sys
-import tempfile
 from pathlib import Path
 
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -21,7 +22,7 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temp_name = _create_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -35,6 +36,28 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
             pass
         raise
     fsync_dir(target.parent)
+
+
+def _create_temp_beside(target: Path) -> tuple[int, str]:
+    """Open a new temporary file next to ``target`` with the permissions ``target`` has.
+
+    ``tempfile.mkstemp`` makes files readable by their owner only, and the rename would
+    carry that over to the target: a record shared by a lab would become private.
+    A new file gets the usual permissions (0o666 minus the umask), a replaced one keeps its own.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temp_name = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temp_name, flags, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(temp_name, stat.S_IMODE(os.stat(target).st_mode))
+        except OSError:  # no target yet (or no permission to copy its mode): keep the umask's
+            pass
+        return fd, temp_name
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(target.parent))
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -76,7 +99,11 @@ def rename_no_replace(source: str | os.PathLike[str], target: str | os.PathLike[
     # Fallback for filesystems without a no-replace rename: mkdir claims the name
     # atomically, then the rename replaces only that empty folder we own.
     os.mkdir(target)
-    os.rename(source, target)
+    try:
+        os.rename(source, target)
+    except BaseException:
+        os.rmdir(target)  # the empty folder we just claimed: leave nothing behind
+        raise
 
 
 @functools.lru_cache(maxsize=1)

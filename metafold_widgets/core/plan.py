@@ -11,17 +11,18 @@ import getpass
 import json
 import os
 import string
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from .._version import __version__
-from ..errors import UnsafeNameError
+from ..errors import UnsafeNameError, UserError
 from .formats.elabftw import to_elabftw
 from .names import safe_folder_name
-from .readme import render_readme
+from .readme import render_experiment_body, render_readme
 from .record import (ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE, RECORD_FORMAT,
-                     RECORD_VERSION, to_json, utc_now)
+                     RECORD_VERSION, assert_no_secrets, to_json, utc_now)
 from .template import Template
 from .validation import AnswerCheck, resolve_answers
 
@@ -58,7 +59,9 @@ class Plan:
         """A human preview: the tree, the files and what each system would receive."""
         lines = [f"Project: {self.path}", f"Template: {self.template_id} {self.template_version}", "",
                  "Folders and files:"]
-        entries = sorted([(f, True) for f in self.folders] + [(f, False) for f in self.files])
+        # by path components, so that 'data/raw' stays under 'data' and not under 'data-old'
+        entries = sorted([(f, True) for f in self.folders] + [(f, False) for f in self.files],
+                         key=lambda entry: entry[0].split("/"))
         for entry, is_folder in entries:
             depth = entry.count("/")
             lines.append("  " + "  " * depth + entry.rsplit("/", 1)[-1] + ("/" if is_folder else ""))
@@ -79,18 +82,40 @@ class Plan:
 _SYSTEM_NAMES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
 
 
-def project_name_from_answers(template: Template, values: Mapping[str, Any]) -> str:
-    """The folder name the template's naming pattern gives for these answers."""
+def project_name_from_answers(template: Template, values: Mapping[str, Any],
+                              now: dt.datetime | None = None) -> str:
+    """The folder name the template's naming pattern gives for these answers.
+
+    When the pattern gives nothing, the name is the template id and the date of ``now``.
+    """
     pattern = template.project_name or ""
-    formatted = string.Formatter().vformat(pattern, (), _Blank(values)) if pattern else ""
+    formatted = _fill(pattern, values) if pattern else ""
     if not formatted.strip(" _-"):
-        formatted = f"{template.id}_{dt.date.today().isoformat()}"
+        formatted = f"{template.id}_{(now or dt.datetime.now()).date().isoformat()}"
     return safe_folder_name(formatted)
 
 
+def _fill(pattern: str, values: Mapping[str, Any]) -> str:
+    """``pattern`` with each ``{key}`` replaced by its answer (blank when unanswered)."""
+    return _Lenient().vformat(pattern, (), _Blank(values))
+
+
+class _Lenient(string.Formatter):
+    """A blank or mistyped answer cannot take a format spec like ``{run:03d}``: use it as text."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        try:
+            return super().format_field(value, format_spec)
+        except (ValueError, TypeError):
+            return str(value)
+
+
 class _Blank(dict):
+    """Answers for name patterns: blanks are empty text, lists are joined with '_'."""
+
     def __init__(self, values: Mapping[str, Any]):
-        super().__init__({k: "" if v is None else v for k, v in values.items()})
+        super().__init__({k: "" if v is None else "_".join(map(str, v)) if isinstance(v, list) else v
+                          for k, v in values.items()})
 
     def __missing__(self, key: str) -> str:
         return ""
@@ -98,15 +123,19 @@ class _Blank(dict):
 
 def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: str | os.PathLike[str],
                  name: str | None = None, *, created_by: str | None = None,
-                 now: dt.datetime | None = None, answers_source: str | None = None) -> Plan:
+                 now: dt.datetime | None = None, answers_source: str | None = None,
+                 uid: str | None = None) -> Plan:
     """Validate answers and plan the project under the folder ``dest``.
 
-    Raises AnswersError (every field listed) for invalid answers and UnsafeNameError
-    when no safe folder name results. Nothing is written.
+    ``uid`` identifies the project in every system (a new random one by default).
+
+    Raises AnswersError (every field listed) for invalid answers, UnsafeNameError
+    when no safe folder name results and UserError when an answered field is named like
+    a credential (``omero_password``). Nothing is written.
     """
     checked = resolve_answers(template, answers, answers_source, now)
     folder_name = safe_folder_name(name) if name is not None and name.strip() else \
-        project_name_from_answers(template, checked.values)
+        project_name_from_answers(template, checked.values, now)
     parent = Path(dest).expanduser()
     if str(parent).strip() == "":
         raise UnsafeNameError("the destination folder is empty")
@@ -117,8 +146,9 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
     record = {
         "format": RECORD_FORMAT,
         "format_version": RECORD_VERSION,
-        "project": {"name": folder_name, "created_at": created_at,
-                    "created_by": created_by or _current_user(), "tool": f"metafold-widgets {__version__}"},
+        "project": {"name": folder_name, "uid": uid or str(uuid.uuid4()), "created_at": created_at,
+                    "created_by": created_by or _current_user(), "tool": f"metafold-widgets {__version__}",
+                    "log": f"{template.log_folder}/{LOG_FILE}"},
         "template": {"id": template.id, "name": template.name, "version": template.version,
                      "type": template.type},
         "answers": checked.values,
@@ -128,6 +158,10 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
                      "id": None, "url": None, "error": None}
             for system, spec in integrations.items()},
     }
+    try:  # the same rule as every later write_record: a project file never holds a credential
+        assert_no_secrets(record)
+    except ValueError as exc:
+        raise UserError(f"{exc}; rename the field or leave it blank") from None
     files = {
         RECORD_FILE: to_json(record),
         ELABFTW_METADATA_FILE: to_json(metadata),
@@ -175,13 +209,14 @@ def _elabftw_payload(template: Template, checked: AnswerCheck, project_name: str
                      metadata: Mapping[str, Any]) -> dict[str, Any]:
     title_pattern = template.role("elabftw", "title")
     if title_pattern:
-        title = string.Formatter().vformat(title_pattern, (), _Blank(checked.values)).strip()
+        title = _fill(title_pattern, checked.values).strip()
     else:
         title = str(checked.values.get("experiment_title") or project_name)
     tags = _value(template, checked, "elabftw", "tags")
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
-    return {"title": title or project_name, "category": _value(template, checked, "elabftw", "category"),
+    return {"title": title or project_name, "body": render_experiment_body(template, checked.values),
+            "category": _value(template, checked, "elabftw", "category"),
             "status": _value(template, checked, "elabftw", "status"), "tags": list(dict.fromkeys(tags or [])),
             "metadata": metadata}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -27,15 +27,12 @@ def apply_plan(plan: Plan, progress: Progress | None = None) -> Path:
 
     ``progress(done, total, message)`` is called as the work advances.
     """
+    check_destination(plan)
     parent, target = plan.parent, plan.path
-    if not parent.is_dir():
-        raise UserError(f"destination folder {parent} does not exist (or is not a folder)")
-    if target.exists() or target.is_symlink():
-        raise ProjectExistsError(f"{target} already exists; choose another name or destination")
     total = len(plan.folders) + len(plan.files) + 1
     report = progress or (lambda done, total, message: None)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{plan.name[:40]}-", dir=parent))
+        staging = _make_staging(parent, plan.name)
     except PermissionError:
         raise UserError(f"no permission to create folders in {parent}") from None
     try:
@@ -62,12 +59,36 @@ def apply_plan(plan: Plan, progress: Progress | None = None) -> Path:
     return target
 
 
+def check_destination(plan: Plan) -> None:
+    """Raise UserError unless the plan's parent folder exists and its target name is free."""
+    if not plan.parent.is_dir():
+        raise UserError(f"destination folder {plan.parent} does not exist (or is not a folder)")
+    if plan.path.exists() or plan.path.is_symlink():
+        raise ProjectExistsError(f"{plan.path} already exists; choose another name or destination")
+
+
 def create_project(template: Template, answers: Mapping[str, Any] | None, dest: str | os.PathLike[str],
                    name: str | None = None, *, created_by: str | None = None,
                    now: dt.datetime | None = None, progress: Progress | None = None) -> Path:
     """Plan and create the project folder; returns its path. See :func:`plan_project`."""
     plan = plan_project(template, answers, dest, name, created_by=created_by, now=now)
     return apply_plan(plan, progress)
+
+
+def _make_staging(parent: Path, name: str) -> Path:
+    """A new hidden folder in ``parent`` to build the project in.
+
+    Made like any folder the user creates (0o777 minus the umask, inherited ACLs):
+    ``tempfile.mkdtemp`` would make it, and so the renamed project, private to its creator.
+    """
+    for _ in range(100):
+        staging = parent / f"{TEMP_PREFIX}{name[:40]}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+        except FileExistsError:
+            continue
+        return staging
+    raise FileExistsError(f"no unused temporary folder name in {parent}")
 
 
 def _write_file(path: Path, content: str) -> None:

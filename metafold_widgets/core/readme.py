@@ -1,6 +1,7 @@
 """The project's README.md: a human summary of the metadata and the links to each system."""
 from __future__ import annotations
 
+import html
 from typing import Any, Mapping
 
 from .fields import Field
@@ -67,3 +68,19 @@ def _inline(text: Any) -> str:
     flat = " ".join(str(text).split())
     return flat.replace("<", "&lt;").replace(">", "&gt;")
 
+
+
+def render_experiment_body(template: Template, values: Mapping[str, Any]) -> str:
+    """The elabFTW experiment's main text (HTML, every value escaped): the long answers.
+
+    Short values live in the custom fields; the body carries the text a researcher
+    reads first (research question, approach...), so nothing is typed twice.
+    """
+    parts = [f"<p>Created from the template <em>{html.escape(template.name)}</em> "
+             f"({html.escape(template.id)} {html.escape(template.version)}).</p>"]
+    for field in template.fields:
+        value = values.get(field.key)
+        if field.type == "textarea" and value:
+            text = html.escape(str(value)).replace("\n", "<br>")
+            parts.append(f"<h3>{html.escape(field.label)}</h3><p>{text}</p>")
+    return "\n".join(parts)

@@ -24,7 +24,8 @@ LOG_FILE = "integration_log.jsonl"
 RECORD_FORMAT = "metafold-project"
 RECORD_VERSION = 1
 INTEGRATION_STATES = ("pending", "done", "failed", "off")
-_SECRET_KEY = re.compile(r"(^|[_\-. ])(password|passwd|api[_-]?key|apikey|secret|token|session[_-]?key)($|[_\-. ])")
+# Keys that END in a credential word: omero_password, api_key, access-token (not token_count).
+_SECRET_KEY = re.compile(r"(^|[_\-. ])(password|passwd|api[_-]?key|apikey|secret|token|session[_-]?key)$")
 
 
 def utc_now() -> str:
@@ -77,3 +78,23 @@ def assert_no_secrets(data: Any, path: str = "") -> None:
     elif isinstance(data, list):
         for item in data:
             assert_no_secrets(item, path)
+
+
+def record_integration(project: str | os.PathLike[str], system: str, *, action: str,
+                       result: str | None = None, **state: Any) -> dict[str, Any]:
+    """Update one system's state in the record (atomically) and log the step; returns the record.
+
+    ``state`` holds the new values (``state``, ``id``, ``url``, ``error``, ``reason``...);
+    the log line gets the same facts plus ``action`` and ``result`` (default: the state).
+    """
+    record = read_record(project)
+    entry = dict(record.setdefault("integrations", {}).get(system) or {})
+    entry.update(state)
+    entry["updated_at"] = utc_now()
+    record["integrations"][system] = entry
+    write_record(project, record)
+    log_path = Path(project) / record["project"].get("log", LOG_FILE)
+    if log_path.parent.is_dir():
+        append_log(log_path, {"system": system, "action": action, "result": result or entry.get("state"),
+                              **{k: v for k, v in state.items() if k in ("id", "url", "error", "reason")}})
+    return record

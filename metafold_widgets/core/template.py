@@ -263,7 +263,7 @@ class _TemplateBuilder:
                         f"(known: {', '.join(sorted(known_options_sources()))})", key)
             options_source = None
         if kind in ("dropdown", "radio", *MULTI_CHOICE_TYPES) and not options and options_source is None \
-                and "options" not in spec and "options_source" not in spec:
+                and spec.get("options") in (None, []) and "options_source" not in spec:
             self.report(path, f"a {kind} needs 'options' or an 'options_source'", key)
         if (options or options_source) and kind not in ("dropdown", "radio", *MULTI_CHOICE_TYPES):
             self.report(path + ("options",), f"a {kind} field cannot have options", key)
@@ -287,17 +287,18 @@ class _TemplateBuilder:
         if result.step is not None and result.step <= 0:
             self.report(path + ("step",), "'step' must be greater than 0", key)
             result = replace(result, step=None)
-        self._check_bounds(result, path, spec)
+        result = self._check_bounds(result, path, spec)
         if spec.get("default") is not None:
             try:
-                dynamic = kind in TEMPORAL_TYPES and _is_dynamic(spec["default"])
+                dynamic = _is_dynamic(kind, spec["default"])
                 default = str(spec["default"]).strip().lower() if dynamic else coerce(result, spec["default"])
                 result = replace(result, default=default)
             except ValueProblem as exc:
                 self.report(path + ("default",), f"default {exc}", key)
         return result
 
-    def _check_bounds(self, result: Field, path: tuple, spec: Mapping) -> None:
+    def _check_bounds(self, result: Field, path: tuple, spec: Mapping) -> Field:
+        """Report impossible bounds; returns the field with date/time bounds in canonical form."""
         key = result.key
         pairs = (("min_length", "max_length"), ("min_selections", "max_selections"))
         for low_name, high_name in pairs:
@@ -305,12 +306,21 @@ class _TemplateBuilder:
             if low is not None and high is not None and low > high:
                 self.report(path + (low_name,), f"'{low_name}' is greater than '{high_name}'", key)
         if result.type in TEMPORAL_TYPES:
+            bounds: dict[str, Any] = {}
             for name in ("min", "max"):
-                if spec.get(name) is not None and not _is_dynamic(spec[name]):
-                    try:
-                        coerce(result, spec[name])
-                    except ValueProblem as exc:
-                        self.report(path + (name,), f"'{name}' {exc}", key)
+                raw = spec.get(name)
+                if raw is None or _is_dynamic(result.type, raw):
+                    bounds[name] = None if raw is None else str(raw).strip().lower()
+                    continue
+                try:
+                    bounds[name] = coerce(result, raw)  # YAML dates and "18:00:00" become ISO text
+                except ValueProblem as exc:
+                    self.report(path + (name,), f"'{name}' {exc}", key)
+                    bounds[name] = None
+            result = replace(result, minimum=bounds["min"], maximum=bounds["max"])
+            fixed = [b for b in (result.minimum, result.maximum) if b is not None and b not in ("today", "now")]
+            if len(fixed) == 2 and fixed[0] > fixed[1]:  # canonical ISO text sorts in time order
+                self.report(path + ("min",), "'min' is later than 'max'", key)
         elif result.type not in NUMBER_TYPES:
             for name in ("min", "max", "step"):
                 if spec.get(name) is not None:
@@ -321,6 +331,7 @@ class _TemplateBuilder:
         if result.type not in TEXT_TYPES + LINK_TYPES and (result.pattern or result.min_length is not None
                                                             or result.max_length is not None):
             self.report(path, f"a {result.type} field cannot have a pattern or length limits", key)
+        return result
 
     def _options(self, spec: Any, path: tuple, key: str) -> tuple[Option, ...]:
         if spec is None:
@@ -491,8 +502,10 @@ class _TemplateBuilder:
         return "integration_logs"
 
 
-def _is_dynamic(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() in ("today", "now")
+def _is_dynamic(kind: str, value: Any) -> bool:
+    """True for ``today``/``now`` on a field that can resolve it (a time has no ``today``)."""
+    words = ("now",) if kind == "time" else ("today", "now") if kind in TEMPORAL_TYPES else ()
+    return isinstance(value, str) and value.strip().lower() in words
 
 
 def _condition_value(target: Field, operator: str, value: Any) -> Any:

@@ -22,6 +22,12 @@ _TRUE = {"true", "yes", "on", "1", "y", "checked", "x"}
 _FALSE = {"false", "no", "off", "0", "n", "unchecked", ""}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _URL_SCHEMES = ("http", "https", "ftp", "sftp", "s3", "doi")
+# The spellings we accept, on every Python: 3.11+ fromisoformat alone would also take
+# "20250613", week dates or "0930", and 3.10 would not.
+_TIME_TEXT = r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?"
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_TIME_RE = re.compile(_TIME_TEXT, re.ASCII)
+_DATETIME_RE = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME_TEXT})?", re.ASCII)
 
 
 class ValueProblem(ValueError):
@@ -181,6 +187,8 @@ def _date(raw: Any, now: dt.datetime | None) -> str:
     if text.lower() in ("today", "now"):
         return _now(now).date().isoformat()
     try:
+        if not _DATE_RE.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise ValueProblem(f"must be a date like 2025-06-13, not {_show(raw)}") from None
@@ -193,7 +201,9 @@ def _time(raw: Any, now: dt.datetime | None) -> str:
     if text.lower() == "now":
         return _canonical_time(_now(now).time())
     try:
-        parsed = dt.time.fromisoformat(text)
+        if not _TIME_RE.fullmatch(text):
+            raise ValueError(text)
+        parsed = dt.time.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueProblem(f"must be a time like 09:30, not {_show(raw)}") from None
     if parsed.tzinfo is not None:
@@ -216,7 +226,9 @@ def _datetime(raw: Any, now: dt.datetime | None) -> str:
             parsed = _now(now) if text.lower() == "now" else dt.datetime.combine(_now(now).date(), dt.time())
         else:
             try:
-                parsed = dt.datetime.fromisoformat(text)
+                if not _DATETIME_RE.fullmatch(text):
+                    raise ValueError(text)
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
                 raise ValueProblem(f"must be a date and time like 2025-06-13T09:30, not {_show(raw)}") from None
     if parsed.tzinfo is not None:

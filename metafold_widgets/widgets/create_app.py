@@ -20,7 +20,7 @@ from ..errors import TemplateError, UserError
 from ..session import Session
 from .form import TemplateForm
 
-_WIDE = widgets.Layout(width="100%", max_width="46em")
+_WIDE = widgets.Layout(width="auto", max_width="46em")  # "100%" plus the 2px margin would overflow
 _SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
 
 
@@ -38,7 +38,7 @@ class CreateProjectApp(widgets.VBox):
         self.upload = widgets.FileUpload(accept=".yaml,.yml,.json", multiple=False,
                                          description="Upload template")
         self.paste = widgets.Textarea(placeholder="…or paste a template (YAML or JSON) here",
-                                      layout=widgets.Layout(width="100%", max_width="46em", height="6em"))
+                                      layout=widgets.Layout(width="auto", max_width="46em", height="6em"))
         self.paste_button = widgets.Button(description="Use pasted template", icon="paste")
         self.dest = widgets.Text(value=str(self.session.projects_dir), description="Destination",
                                  layout=_WIDE, style={"description_width": "8em"})

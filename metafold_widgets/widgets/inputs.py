@@ -17,7 +17,9 @@ from ..core.fields import LINK_TYPES, NUMBER_TYPES, Field, Option
 
 SHOWN = widgets.Layout(width="100%", max_width="46em")
 HIDDEN = widgets.Layout(display="none")
-WIDE = widgets.Layout(width="100%")
+# "auto", not "100%": inputs carry a 2px margin, so 100% overflowed every field row and gave
+# each one a horizontal scrollbar (and clipped the input's right border).
+WIDE = widgets.Layout(width="auto")
 _TEXT_STYLE = widgets.Text().style  # one shared description style per widget family
 _BLANK_CHOICE = ("— choose —", None)
 

@@ -2,8 +2,9 @@
 
 elabFTW keys each custom field by its display name, orders fields by ``position``
 and puts them in groups listed in ``elabftw.extra_fields_groups``. Our field keys
-travel beside ``extra_fields`` under ``metafold`` (elabFTW keeps unknown keys), so a
-round trip restores them; without it, keys are derived from the names.
+travel beside ``extra_fields`` under ``metafold`` (elabFTW keeps unknown keys), with the
+named ``options_source`` of fields whose options come from a server, so a round trip
+restores them; without it, keys are derived from the names.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def from_elabftw(located: Located, name: str = "Imported elabFTW metadata") -> L
     extra = data["extra_fields"]
     provenance = data.get(PROVENANCE_KEY) if isinstance(data.get(PROVENANCE_KEY), Mapping) else {}
     known_keys = provenance.get("field_keys") if isinstance(provenance.get("field_keys"), Mapping) else {}
+    sources = provenance.get("options_sources") if isinstance(provenance.get("options_sources"), Mapping) else {}
     groups_spec = (data.get("elabftw") or {}).get("extra_fields_groups") or []
     group_names = {g.get("id"): str(g.get("name", "")) for g in groups_spec if isinstance(g, Mapping)}
     ordered = sorted(enumerate(extra.items()), key=lambda item: (_position(item[1][1]), item[0]))
@@ -53,6 +55,9 @@ def from_elabftw(located: Located, name: str = "Imported elabFTW metadata") -> L
             lines[("fields", key)] = line
             continue
         converted = _convert_field(str(label), spec)
+        if label in sources and not converted.get("options"):  # options that come from a server at form time
+            converted["options_source"] = sources[label]
+            converted.pop("options", None)
         group_id = spec.get("group_id")
         if group_id is not None and group_id in group_names:
             if group_id not in group_items:
@@ -120,6 +125,7 @@ def to_elabftw(template: Template, values: Mapping[str, Any] | None = None) -> d
     groups: list[dict[str, Any]] = []
     group_ids: dict[str, int] = {}
     labels: dict[str, str] = {}
+    sources: dict[str, str] = {}
     position = 0
     for group in template.groups:
         group_ids[group.key] = len(group_ids) + 1
@@ -143,6 +149,8 @@ def to_elabftw(template: Template, values: Mapping[str, Any] | None = None) -> d
             entry["readonly"] = True
         if field.has_choices and field.options:
             entry["options"] = field.option_values()
+        if field.options_source:
+            sources[label] = field.options_source
         if field.is_multi:
             entry["allow_multi_values"] = True
         if field.type in NUMBER_TYPES and (field.units or field.unit):
@@ -154,6 +162,8 @@ def to_elabftw(template: Template, values: Mapping[str, Any] | None = None) -> d
         metadata["elabftw"] = {"extra_fields_groups": groups}
     metadata[PROVENANCE_KEY] = {"template_id": template.id, "template_version": template.version,
                                 "template_name": template.name, "field_keys": labels}
+    if sources:
+        metadata[PROVENANCE_KEY]["options_sources"] = sources
     return metadata
 
 

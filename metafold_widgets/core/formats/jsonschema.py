@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..conditions import AllOf, AnyOf, Compare, Condition, Not
+from ..conditions import AllOf, AnyOf, Compare, Condition, Not, evaluate
 from ..fields import Field
 from ..template import Template
+from ..values import ValueProblem, coerce
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _FORMATS = {"date": "date", "time": "time", "datetime": "date-time", "email": "email", "url": "uri"}
@@ -28,7 +29,7 @@ def to_json_schema(template: Template) -> dict[str, Any]:
         if field.required and condition is None:
             required.append(field.key)
         elif field.required:
-            rules.append({"if": _condition_schema(condition), "then": {"required": [field.key]}})
+            rules.append({"if": _condition_schema(template, condition), "then": {"required": [field.key]}})
     schema: dict[str, Any] = {
         "$schema": DRAFT,
         "$id": f"urn:metafold:template:{template.id}:{template.version}",
@@ -79,7 +80,13 @@ def field_schema(field: Field) -> dict[str, Any]:
         if field.maximum is not None:
             schema["maximum"] = field.maximum
         if field.step:
-            schema["multipleOf"] = field.step
+            base = field.minimum if isinstance(field.minimum, (int, float)) else 0
+            # multipleOf counts from 0 and validators divide floats inexactly (37.3 / 0.1 fails):
+            # only a whole step counted from a multiple of it is exact; otherwise keep it as a note.
+            if float(field.step).is_integer() and float(base) % field.step == 0:
+                schema["multipleOf"] = field.step
+            else:
+                schema["x-metafold-step"] = field.step
     if field.min_length is not None:
         schema["minLength"] = field.min_length
     if field.max_length is not None:
@@ -117,17 +124,29 @@ def _visibility(template: Template, field: Field) -> Condition | None:
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
-def _condition_schema(condition: Condition) -> dict[str, Any]:
+def _condition_schema(template: Template, condition: Condition) -> dict[str, Any]:
     if isinstance(condition, AllOf):
-        return {"allOf": [_condition_schema(part) for part in condition.parts]}
+        return {"allOf": [_condition_schema(template, part) for part in condition.parts]}
     if isinstance(condition, AnyOf):
-        return {"anyOf": [_condition_schema(part) for part in condition.parts]}
+        return {"anyOf": [_condition_schema(template, part) for part in condition.parts]}
     if isinstance(condition, Not):
-        return {"not": _condition_schema(condition.part)}
-    return _compare_schema(condition)
+        return {"not": _condition_schema(template, condition.part)}
+    return _compare_schema(condition, _missing_satisfies(template, condition))
 
 
-def _compare_schema(compare: Compare) -> dict[str, Any]:
+def _missing_satisfies(template: Template, compare: Compare) -> bool:
+    """Whether an unanswered field meets the comparison: it then takes its default (a checkbox is False)."""
+    field = template.field(compare.field)
+    if field.default in ("today", "now"):
+        return False  # depends on the day the answers are checked
+    try:
+        value = coerce(field, field.default)
+    except ValueProblem:
+        return False
+    return evaluate(compare, {compare.field: value})
+
+
+def _compare_schema(compare: Compare, missing_satisfies: bool) -> dict[str, Any]:
     operator, value = compare.operator, compare.value
     keyword = {
         "equals": {"const": value},
@@ -146,7 +165,7 @@ def _compare_schema(compare: Compare) -> dict[str, Any]:
     if isinstance(value, str) and operator in ("gt", "gte", "lt", "lte"):
         keyword = {}  # ordering of dates has no JSON Schema keyword; the rule stays informative
     property_rule = {"properties": {compare.field: keyword}}
-    # A missing answer satisfies "not ..." comparisons but never a positive one.
-    if operator in ("not_equals", "not_in"):
+    # "properties" holds for a missing answer: demand the answer unless its default meets the comparison.
+    if missing_satisfies:
         return property_rule
     return {**property_rule, "required": [compare.field]}

@@ -7,6 +7,7 @@ import yaml
 
 from ..conditions import AllOf, AnyOf, Compare, Condition, Not
 from ..fields import Field, Group, readable_label
+from ..folders import FolderTree
 from ..template import CONVENTIONAL_ROLES, Template
 
 _FIELD_DEFAULTS = Field(key="", type="text", label="")
@@ -20,7 +21,7 @@ def to_native(template: Template) -> dict[str, Any]:
         data["description"] = template.description
     if template.author:
         data["author"] = template.author
-    data["folders"] = template.folders.leaf_folders()
+    data["folders"] = _folder_list(template.folders)
     if template.folders.files:
         data["files"] = list(template.folders.files)
     data["fields"] = {item.key: _item(item) for item in template.items}
@@ -58,7 +59,7 @@ def _item(item: Field | Group) -> dict[str, Any]:
         value = getattr(item, name)
         if value != getattr(_FIELD_DEFAULTS, name):
             spec[name] = value
-    if item.units and list(item.units) != [item.unit]:
+    if item.units:
         spec["units"] = list(item.units)
     if item.minimum is not None:
         spec["min"] = item.minimum
@@ -70,6 +71,18 @@ def _item(item: Field | Group) -> dict[str, Any]:
     if item.condition is not None:
         spec["condition"] = condition_spec(item.condition)
     return spec
+
+
+def _folder_list(tree: FolderTree) -> list[str]:
+    """The leaf folders when reloading them gives the same folders in the same order, else all."""
+    leaves = tree.leaf_folders()
+    rebuilt: dict[str, None] = {}
+    # Loading reads the files first (their parents become folders), then each folder after its parents.
+    for path, is_file in (*((f, True) for f in tree.files), *((f, False) for f in leaves)):
+        parts = path.split("/")
+        for depth in range(1, len(parts) if is_file else len(parts) + 1):
+            rebuilt.setdefault("/".join(parts[:depth]))
+    return leaves if tuple(rebuilt) == tree.folders else list(tree.folders)
 
 
 def condition_spec(condition: Condition) -> Any:

@@ -1,0 +1,1 @@
+"""Adapters to remote systems: elabFTW (requests) and OMERO (omero-py, imported lazily)."""

@@ -1,0 +1,399 @@
+"""A version-aware elabFTW API v2 client built on one ``requests.Session`` per server.
+
+- Every call has a timeout. Idempotent calls (GET, PATCH, DELETE) are retried with
+  exponential backoff on connection errors, 429 (honouring Retry-After) and 5xx.
+- A POST that creates an experiment is never retried blindly: each new experiment
+  carries a unique marker in its body, and after an ambiguous failure (lost response,
+  timeout, 5xx) the client searches for that marker before trying again, so no
+  duplicate experiment can appear.
+- ``/info`` is read once per client and decides how to talk to the server: metadata
+  on POST (>= 5.2, else create then PATCH), ``metadatamerge`` (>= 5.6),
+  ``hide_main_text`` (>= 5.4, else the legacy metadata key).
+- Errors become :class:`ElabftwError` quoting the server's message; never a silent
+  success, never the API key.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import requests
+
+from ..config import ElabftwSettings
+from ..errors import ElabftwError
+
+log = logging.getLogger("metafold_widgets.elabftw")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PAGE_SIZE = 100
+VERSION_METADATA_ON_POST = 50200
+VERSION_HIDE_MAIN_TEXT = 50400
+VERSION_METADATA_MERGE = 50600
+LINK_FIELD_TYPES = ("items", "experiments")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What ``/info`` says about the server."""
+
+    version: str
+    version_int: int
+
+
+class _Ambiguous(Exception):
+    """A request may or may not have been applied (response lost, timeout, 5xx)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ElabftwClient:
+    """Talk to one elabFTW server. Create with :class:`ElabftwSettings`; close when done."""
+
+    def __init__(self, settings: ElabftwSettings, *, timeout: tuple[float, float] = (5.0, 30.0),
+                 retries: int = 3, backoff: float = 0.5, max_wait: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.requests_sent = 0
+        self._sleep = sleep
+        self._info: ServerInfo | None = None
+        self._http = requests.Session()
+        self._http.headers.update({"Authorization": settings.api_key.reveal(), "Accept": "application/json",
+                                   "User-Agent": "metafold-widgets"})
+        self._http.verify = settings.verify
+        self._categories: dict[str, int] | None = None
+        self._statuses: dict[str, int] | None = None
+
+    def __repr__(self) -> str:
+        return f"ElabftwClient(url={self.settings.url!r})"
+
+    def __enter__(self) -> "ElabftwClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    # --- server facts -------------------------------------------------------------------
+
+    def info(self) -> ServerInfo:
+        """Version of the server, read once per client."""
+        if self._info is None:
+            data = self._json("GET", "/info", action="read the server version")
+            self._info = ServerInfo(str(data.get("elabftw_version", "")), int(data.get("elabftw_version_int", 0)))
+        return self._info
+
+    def test_connection(self) -> dict[str, Any]:
+        """The user the API key belongs to (``/users/me``); raises ElabftwError when it fails."""
+        return self._json("GET", "/users/me", action="check the API key")
+
+    def web_url(self, experiment_id: int) -> str:
+        """The browser address of an experiment."""
+        return f"{self.settings.url}/experiments.php?mode=view&id={experiment_id}"
+
+    # --- experiments --------------------------------------------------------------------
+
+    def create_experiment(self, title: str, *, marker: str, body: str = "", content_type: int = 1,
+                          category: int | str | None = None, status: int | str | None = None,
+                          tags: Sequence[str] = (), metadata: Mapping[str, Any] | None = None,
+                          check_existing: bool = False) -> int:
+        """Create an experiment in as few requests as the server allows; returns its id.
+
+        ``marker`` is a unique text placed in the body; it makes the creation idempotent.
+        With ``check_existing`` (when resuming), an experiment already carrying the marker
+        is returned instead of creating another.
+        """
+        if check_existing:
+            found = self.find_experiment(marker)
+            if found is not None:
+                return found
+        if marker not in body:
+            body = f"{body}\n<p><small>{marker}</small></p>" if content_type == 1 else f"{body}\n\n{marker}\n"
+        payload: dict[str, Any] = {"title": title, "body": body, "content_type": content_type}
+        if category not in (None, ""):
+            payload["category"] = self.category_id(category)
+        if status not in (None, ""):
+            payload["status"] = self.status_id(status)
+        tags = list(dict.fromkeys(t for t in tags if t))
+        if tags:
+            payload["tags"] = tags
+        metadata_on_post = metadata is not None and self.info().version_int >= VERSION_METADATA_ON_POST
+        if metadata_on_post:
+            payload["metadata"] = dict(metadata)  # type: ignore[arg-type]
+        experiment_id = self._create_once(payload, marker)
+        if metadata is not None and not metadata_on_post:
+            self.update_experiment(experiment_id, metadata=metadata)
+        return experiment_id
+
+    def _create_once(self, payload: dict[str, Any], marker: str) -> int:
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._request("POST", "/experiments", json=payload, retry=False,
+                                         action="create the experiment", ambiguous=True)
+                return _id_from_location(response)
+            except _Ambiguous as exc:
+                found = self.find_experiment(marker)
+                if found is not None:
+                    log.info("experiment %s was created although the answer was lost (%s)", found, exc.reason)
+                    return found
+                if attempt == self.retries:
+                    raise ElabftwError(f"elabFTW did not confirm creating the experiment ({exc.reason}); "
+                                       "no experiment was created") from None
+                self._sleep(self._backoff_delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def find_experiment(self, marker: str) -> int | None:
+        """The id of the experiment whose body contains ``marker``, if any."""
+        for entry in self._pages("/experiments", {"q": marker}, action="search experiments"):
+            if marker in str(entry.get("body") or "") or marker in str(entry.get("title") or ""):
+                return int(entry["id"])
+        return None
+
+    def get_experiment(self, experiment_id: int) -> dict[str, Any]:
+        """An experiment with its metadata decoded from the server's JSON string."""
+        data = self._json("GET", f"/experiments/{int(experiment_id)}", action=f"read experiment {experiment_id}")
+        return _decode_metadata(data)
+
+    def update_experiment(self, experiment_id: int, **changes: Any) -> dict[str, Any]:
+        """PATCH title, body, status, category or metadata (sent JSON-encoded, as the server needs)."""
+        payload: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "metadata" and not isinstance(value, str):
+                value = json.dumps(value, ensure_ascii=False)
+            elif key == "category" and value is not None:
+                value = self.category_id(value)
+            elif key == "status" and value is not None:
+                value = self.status_id(value)
+            payload[key] = value
+        data = self._json("PATCH", f"/experiments/{int(experiment_id)}", json=payload,
+                          action=f"update experiment {experiment_id}")
+        return _decode_metadata(data)
+
+    def merge_metadata_values(self, experiment_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Change custom-field values only, keeping each field's type, options and units."""
+        if self.info().version_int >= VERSION_METADATA_MERGE:
+            merge = {"extra_fields": {name: {"value": value} for name, value in values.items()}}
+            return self.update_experiment(experiment_id, metadatamerge=json.dumps(merge, ensure_ascii=False))
+        current = self.get_experiment(experiment_id).get("metadata") or {}
+        fields = current.setdefault("extra_fields", {})
+        for name, value in values.items():
+            fields.setdefault(name, {"type": "text"})["value"] = value
+        return self.update_experiment(experiment_id, metadata=current)
+
+    def set_hide_main_text(self, experiment_id: int, hide: bool) -> dict[str, Any]:
+        """Hide or show the main text, with the key this server version understands."""
+        if self.info().version_int >= VERSION_HIDE_MAIN_TEXT:
+            return self.update_experiment(experiment_id, hide_main_text=1 if hide else 0)
+        current = self.get_experiment(experiment_id).get("metadata") or {}
+        current.setdefault("elabftw", {})["display_main_text"] = not hide
+        return self.update_experiment(experiment_id, metadata=current)
+
+    def add_tags(self, experiment_id: int, tags: Sequence[str]) -> None:
+        """Add tags the experiment does not have yet."""
+        existing = {str(t.get("tag")) for t in self._json("GET", f"/experiments/{int(experiment_id)}/tags",
+                                                            action="read tags") or []}
+        for tag in dict.fromkeys(t for t in tags if t and t not in existing):
+            self._request("POST", f"/experiments/{int(experiment_id)}/tags", json={"tag": tag},
+                          action=f"add tag '{tag}'", retry=False)
+
+    def link(self, experiment_id: int, target_type: str, target_id: int) -> None:
+        """Link the experiment to a resource (``items``) or another experiment (``experiments``)."""
+        if target_type not in LINK_FIELD_TYPES:
+            raise ValueError(f"cannot link to {target_type!r}")
+        self._request("POST", f"/experiments/{int(experiment_id)}/{target_type}_links/{int(target_id)}",
+                      action=f"link {target_type} {target_id}", retry=True)
+
+    def link_metadata_targets(self, experiment_id: int, metadata: Mapping[str, Any]) -> list[tuple[str, int]]:
+        """Create the links that ``items``/``experiments`` custom fields imply (the web UI does this in
+        JavaScript; the server does not)."""
+        made: list[tuple[str, int]] = []
+        for spec in (metadata.get("extra_fields") or {}).values():
+            kind, value = spec.get("type"), spec.get("value")
+            if kind in LINK_FIELD_TYPES and str(value).strip().isdigit():
+                self.link(experiment_id, kind, int(value))
+                made.append((kind, int(value)))
+        return made
+
+    def upload(self, experiment_id: int, path: str | Path, comment: str = "") -> int:
+        """Attach a file; returns the upload id."""
+        file_path = Path(path)
+        with open(file_path, "rb") as handle:
+            response = self._request("POST", f"/experiments/{int(experiment_id)}/uploads",
+                                     files={"file": (file_path.name, handle)}, data={"comment": comment},
+                                     action=f"upload {file_path.name}", retry=False)
+        return _id_from_location(response)
+
+    def uploads(self, experiment_id: int) -> list[dict[str, Any]]:
+        """The files attached to an experiment."""
+        return list(self._json("GET", f"/experiments/{int(experiment_id)}/uploads", action="list uploads") or [])
+
+    # --- team lists ---------------------------------------------------------------------
+
+    def categories(self) -> list[dict[str, Any]]:
+        """Experiment categories of the current team."""
+        return list(self._pages("/teams/current/experiments_categories", action="list categories"))
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """Experiment statuses of the current team."""
+        return list(self._pages("/teams/current/experiments_status", action="list statuses"))
+
+    def templates(self) -> list[dict[str, Any]]:
+        """Experiment templates the user can read."""
+        return list(self._pages("/experiments_templates", action="list templates"))
+
+    def teams(self) -> list[dict[str, Any]]:
+        """Teams on the server."""
+        return list(self._pages("/teams", action="list teams"))
+
+    def items_types(self) -> list[dict[str, Any]]:
+        """Resource categories (items types)."""
+        return list(self._pages("/items_types", action="list resource categories"))
+
+    def extra_field_keys(self, query: str = "") -> list[dict[str, Any]]:
+        """Custom-field names used in the team, most frequent first."""
+        return list(self._json("GET", "/extra_fields_keys", params={"q": query, "limit": -1},
+                               action="list custom field names") or [])
+
+    def category_id(self, category: int | str) -> int:
+        """The id of a category given by id or title; ElabftwError naming the choices when unknown."""
+        if self._categories is None:
+            self._categories = {str(c.get("title", "")).casefold(): int(c["id"]) for c in self.categories()}
+        return _lookup("category", category, self._categories)
+
+    def status_id(self, status: int | str) -> int:
+        """The id of a status given by id or title."""
+        if self._statuses is None:
+            self._statuses = {str(s.get("title", "")).casefold(): int(s["id"]) for s in self.statuses()}
+        return _lookup("status", status, self._statuses)
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None, *, action: str) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._json("GET", path, params={**(params or {}), "limit": PAGE_SIZE, "offset": offset},
+                              action=action) or []
+            yield from page
+            if len(page) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+    def _json(self, method: str, path: str, *, action: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, action=action, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ElabftwError(f"elabFTW answered '{action}' with something that is not JSON "
+                               f"(HTTP {response.status_code}); is {self.settings.url} an elabFTW server?",
+                               response.status_code) from None
+
+    def _request(self, method: str, path: str, *, action: str, retry: bool | None = None,
+                 ambiguous: bool = False, **kwargs: Any) -> requests.Response:
+        retry = method in IDEMPOTENT_METHODS if retry is None else retry
+        url = self.settings.api_url + path
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._http.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise ElabftwError(f"could not {action}: TLS certificate of {self.settings.url} was not accepted "
+                                   f"({_short(exc)}); give the CA bundle in ELABFTW_VERIFY") from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                self.requests_sent += 1
+                log.warning("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt + 1)
+                if ambiguous:
+                    raise _Ambiguous(_short(exc)) from None
+                if retry and not last:
+                    self._sleep(self._backoff_delay(attempt))
+                    continue
+                raise ElabftwError(f"could not {action}: elabFTW at {self.settings.url} did not answer "
+                                   f"({_short(exc)})") from None
+            self.requests_sent += 1
+            log.debug("%s %s -> %s", method, path, response.status_code)
+            status = response.status_code
+            if status in RETRY_STATUSES and not last and (retry or status == 429 or ambiguous):
+                if ambiguous and status != 429:
+                    raise _Ambiguous(f"HTTP {status}")
+                self._sleep(self._retry_delay(response, attempt))
+                continue
+            if ambiguous and status >= 500:
+                raise _Ambiguous(f"HTTP {status}")
+            if status >= 400:
+                raise _error(response, action)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return min(self.backoff * (2 ** attempt), self.max_wait)
+
+    def _retry_delay(self, response: requests.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After", "")
+        if header.strip().isdigit():
+            return min(float(header), self.max_wait)
+        return self._backoff_delay(attempt)
+
+
+def _lookup(kind: str, wanted: int | str, known: Mapping[str, int]) -> int:
+    if isinstance(wanted, int) or str(wanted).strip().isdigit():
+        return int(wanted)
+    found = known.get(str(wanted).casefold())
+    if found is None:
+        choices = ", ".join(sorted(known)) or "none defined"
+        raise ElabftwError(f"elabFTW has no experiment {kind} called '{wanted}' (the team has: {choices})")
+    return found
+
+
+def _id_from_location(response: requests.Response) -> int:
+    location = response.headers.get("Location", "")
+    last = location.rstrip("/").rsplit("/", 1)[-1]
+    if not last.isdigit():
+        raise ElabftwError(f"elabFTW created something but gave no usable Location header ({location!r})",
+                           response.status_code)
+    return int(last)
+
+
+def _decode_metadata(entity: Any) -> Any:
+    if isinstance(entity, dict) and isinstance(entity.get("metadata"), str):
+        try:
+            entity = {**entity, "metadata": json.loads(entity["metadata"]) if entity["metadata"] else {}}
+        except ValueError:
+            pass
+    return entity
+
+
+def _error(response: requests.Response, action: str) -> ElabftwError:
+    message = ""
+    try:
+        data = response.json()
+        if isinstance(data, dict):
+            parts = [str(data.get(k) or "").strip() for k in ("message", "description")]
+            message = " - ".join(p for p in parts if p)
+    except ValueError:
+        message = response.text.strip()[:200]
+    hints = {401: "check the API key", 403: "the API key lacks permission or the entry is locked",
+             404: "it does not exist or is not visible to this user"}
+    hint = hints.get(response.status_code, "")
+    text = f"elabFTW refused to {action}: HTTP {response.status_code}"
+    text += f" ({message})" if message else ""
+    text += f"; {hint}" if hint else ""
+    return ElabftwError(text, response.status_code, message or None)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return (type(exc).__name__ + (f": {text}" if text else ""))[:200]

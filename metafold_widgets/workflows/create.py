@@ -1,0 +1,116 @@
+"""Create a project everywhere: the local folder first, then each configured system.
+
+Every step's outcome is written to the project record and its integration log as it
+happens. A failing system never undoes the local project: the record says what is
+done and what failed and why, so a later run can finish the rest.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Collection, Mapping
+
+from ..core.plan import Plan, plan_project
+from ..core.project import Progress, apply_plan
+from ..core.record import read_record, record_integration
+from ..core.template import Template
+from ..errors import IntegrationError
+from ..session import SYSTEM_NAMES, Session
+from .elabftw_step import push_experiment
+
+SYSTEMS = ("elabftw", "omero")
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happened to one system: ``done``, ``failed``, ``off`` or ``skipped``, and why."""
+
+    system: str
+    state: str
+    id: Any = None
+    url: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """The created project and the outcome per system."""
+
+    path: Path
+    plan: Plan
+    outcomes: Mapping[str, StepOutcome] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no system failed."""
+        return all(outcome.state != "failed" for outcome in self.outcomes.values())
+
+    def summary(self) -> str:
+        """One line per system, for people."""
+        lines = [f"project folder: {self.path}"]
+        for outcome in self.outcomes.values():
+            name = SYSTEM_NAMES.get(outcome.system, outcome.system)
+            detail = outcome.url or outcome.message
+            lines.append(f"{name}: {outcome.state}" + (f" ({detail})" if detail else ""))
+        return "\n".join(lines)
+
+
+StepProgress = Callable[[str, str], None]
+
+
+def create_project_everywhere(session: Session, template: Template, answers: Mapping[str, Any] | None,
+                              dest: str | os.PathLike[str], name: str | None = None, *,
+                              skip: Collection[str] = (), created_by: str | None = None,
+                              now: dt.datetime | None = None, progress: Progress | None = None,
+                              on_step: StepProgress | None = None) -> CreateResult:
+    """Plan, create the folder atomically, then run each enabled and configured system.
+
+    ``skip`` names systems to leave out (the CLI's ``--no-elabftw``). Raises for bad
+    input before anything is written; integration failures are recorded, not raised.
+    """
+    plan = plan_project(template, answers, dest, name, created_by=created_by, now=now)
+    return apply_everywhere(session, plan, skip=skip, progress=progress, on_step=on_step)
+
+
+def apply_everywhere(session: Session, plan: Plan, *, skip: Collection[str] = (),
+                     progress: Progress | None = None, on_step: StepProgress | None = None) -> CreateResult:
+    """Create a planned project's folder, then its record in each enabled and configured system."""
+    path = apply_plan(plan, progress)
+    outcomes = {system: run_step(session, path, plan, system, skip=skip, on_step=on_step)
+                for system in SYSTEMS if system in plan.integrations}
+    return CreateResult(path, plan, outcomes)
+
+
+def run_step(session: Session, project: Path, plan: Plan, system: str, *, skip: Collection[str] = (),
+             on_step: StepProgress | None = None, resuming: bool = False) -> StepOutcome:
+    """Run one system's step for an existing project and record its outcome."""
+    spec = plan.integrations[system]
+    name = SYSTEM_NAMES.get(system, system)
+    notify = on_step or (lambda system, message: None)
+    if not spec["enabled"]:
+        return StepOutcome(system, "off", message=spec["reason"])
+    if system in skip:
+        reason = "skipped on request"
+        record_integration(project, system, state="off", reason=reason, action="skip")
+        return StepOutcome(system, "skipped", message=reason)
+    if not session.is_configured(system):
+        reason = f"{name} is not configured"
+        record_integration(project, system, state="off", reason=reason, action="skip")
+        return StepOutcome(system, "skipped", message=reason)
+    notify(system, f"creating the {name} record")
+    try:
+        if system == "elabftw":
+            assert session.elabftw is not None
+            remote_id, url = push_experiment(session.elabftw, project, read_record(project), spec["payload"],
+                                             resuming=resuming)
+        else:  # OMERO arrives with its adapter
+            return StepOutcome(system, "skipped", message=f"{name} is not configured")
+    except IntegrationError as exc:
+        record_integration(project, system, state="failed", error=str(exc), action="create", result="failed")
+        notify(system, f"{name} failed: {exc}")
+        return StepOutcome(system, "failed", message=str(exc))
+    record_integration(project, system, state="done", id=remote_id, url=url, error=None, action="create")
+    notify(system, f"{name} record {remote_id} created")
+    return StepOutcome(system, "done", remote_id, url)

@@ -1,0 +1,27 @@
+"""The elabFTW step of creating a project: one experiment with the project's metadata."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..adapters.elabftw import ElabftwClient
+from ..core.formats.elabftw import PROVENANCE_KEY
+
+
+def experiment_marker(record: Mapping[str, Any]) -> str:
+    """The unique text that identifies this project's experiment (makes creation idempotent)."""
+    return f"metafold-project:{record['project']['uid']}"
+
+
+def push_experiment(client: ElabftwClient, project: Path, record: Mapping[str, Any],
+                    payload: Mapping[str, Any], resuming: bool = False) -> tuple[int, str]:
+    """Create (or, when resuming, find) the project's experiment and its links; returns (id, url)."""
+    metadata = dict(payload["metadata"])
+    metadata[PROVENANCE_KEY] = {**metadata.get(PROVENANCE_KEY, {}), "project_path": str(project),
+                                "project_uid": record["project"]["uid"]}
+    experiment_id = client.create_experiment(
+        payload["title"], marker=experiment_marker(record), body=payload.get("body", ""),
+        category=payload.get("category"), status=payload.get("status"), tags=payload.get("tags", ()),
+        metadata=metadata, check_existing=resuming)
+    client.link_metadata_targets(experiment_id, metadata)
+    return experiment_id, client.web_url(experiment_id)
