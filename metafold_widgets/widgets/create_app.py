@@ -1,7 +1,7 @@
 """CreateProjectApp: pick a template, fill the form, preview the plan, create the project.
 
 The app only wires widgets to core functions (find_templates, load_template,
-plan_project, apply_plan); the same calls back the ``metafold create`` command.
+plan_project, apply_everywhere); the same calls back the ``metafold create`` command.
 """
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ import ipywidgets as widgets
 
 from ..core.loader import find_templates, load_template, template_from_located
 from ..core.plan import Plan, plan_project, project_name_from_answers
-from ..core.project import apply_plan
+from ..core.project import check_destination
 from ..core.source import parse_text
 from ..core.template import Template
 from ..errors import TemplateError, UserError
-from ..session import Session
+from ..session import SYSTEM_NAMES, Session
+from ..workflows.create import CreateResult, apply_everywhere
+from .connections import ConnectionPanel
 from .form import TemplateForm
 
 _WIDE = widgets.Layout(width="auto", max_width="46em")  # "100%" plus the 2px margin would overflow
-_SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
 
 
 class CreateProjectApp(widgets.VBox):
@@ -44,6 +45,7 @@ class CreateProjectApp(widgets.VBox):
                                  layout=_WIDE, style={"description_width": "8em"})
         self.name = widgets.Text(description="Project name", layout=_WIDE, style={"description_width": "8em"})
         self.integrations = widgets.HTML(self._integrations_html())
+        self.connections = ConnectionPanel(self.session, on_change=self._on_connected)
         self.form_box = widgets.VBox()
         self.form: TemplateForm | None = None
         self.preview_button = widgets.Button(description="Preview", icon="eye")
@@ -64,9 +66,11 @@ class CreateProjectApp(widgets.VBox):
         advanced = widgets.Accordion([widgets.VBox([self.upload, self.paste, self.paste_button])],
                                      titles=("Use another template",))
         advanced.selected_index = None
+        connections = widgets.Accordion([self.connections], titles=("Connections (elabFTW, OMERO)",))
+        connections.selected_index = None
         self.children = [
             self.picker, advanced, self.template_problems,
-            self.dest, self.name, self.integrations, self.form_box,
+            self.dest, self.name, self.integrations, connections, self.form_box,
             widgets.HBox([self.preview_button, self.create_button]), self.progress, self.preview, self.result,
         ]
         self._load_templates(template)
@@ -139,7 +143,10 @@ class CreateProjectApp(widgets.VBox):
         template = self.templates[label]
         if self.form is not None and self.form.template is template:
             return
-        self.form = TemplateForm(template, providers=self.session.options)
+        self._show_form(template, None)
+
+    def _show_form(self, template: Template, answers: dict[str, Any] | None) -> None:
+        self.form = TemplateForm(template, value=answers, providers=self.session.options)
         self.form.observe(self._on_form_change, names=["value", "valid"])
         self.form_box.children = (self.form,)
         self.preview.value = ""
@@ -182,34 +189,48 @@ class CreateProjectApp(widgets.VBox):
         self.progress.layout.display = None
         self.progress.max = len(plan.folders) + len(plan.files) + 1
         try:
-            path = apply_plan(plan, progress=lambda done, total, message: setattr(self.progress, "value", done))
+            check_destination(plan)
+            result = apply_everywhere(
+                self.session, plan, progress=lambda done, total, message: setattr(self.progress, "value", done),
+                on_step=lambda system, message: setattr(self.progress, "description", SYSTEM_NAMES[system]))
         except UserError as exc:
             self.result.value = _message("error", f"{exc} Nothing was created.")
         except OSError as exc:
             self.result.value = _message("error", f"Could not create the project: {exc}. Nothing was created.")
         else:
-            self.result.value = self._result_html(path, plan)
+            self.result.value = self._result_html(result)
         finally:
             self.progress.layout.display = "none"
+            self.progress.description = ""
             self.create_button.disabled = not self.form.valid
 
-    def _result_html(self, path: Path, plan: Plan) -> str:
-        rows = [f"<div class='metafold-created'>Created <code class='metafold-path'>{html.escape(str(path))}</code></div>",
-                "<ul>"]
-        for system, state in plan.record["integrations"].items():
-            name = _SYSTEM_NAMES.get(system, system)
-            if state.get("url"):
-                rows.append(f"<li>{name}: <a href='{html.escape(state['url'])}' target='_blank'>"
-                            f"{html.escape(str(state.get('id')))}</a></li>")
-            elif state["state"] == "off":
-                rows.append(f"<li>{name}: not used ({html.escape(state.get('reason', ''))})</li>")
+    def _result_html(self, result: CreateResult) -> str:
+        rows = [f"<div class='metafold-created'>Created <code class='metafold-path'>"
+                f"{html.escape(str(result.path))}</code></div>", "<ul>"]
+        for outcome in result.outcomes.values():
+            name = SYSTEM_NAMES.get(outcome.system, outcome.system)
+            if outcome.state == "done" and outcome.url:
+                rows.append(f"<li class='metafold-outcome-done'>{name}: <a href='{html.escape(outcome.url)}' "
+                            f"target='_blank'>{html.escape(str(outcome.id))}</a></li>")
+            elif outcome.state == "failed":
+                rows.append(f"<li class='metafold-outcome-failed' style='color:#b00020'>{name}: not created: "
+                            f"{html.escape(outcome.message)}. The project folder and its record keep what was "
+                            "done; the rest can be finished later.</li>")
             else:
-                rows.append(f"<li>{name}: {html.escape(self.session.integration_status()[system])}</li>")
+                rows.append(f"<li class='metafold-outcome-{outcome.state}'>{name}: not used "
+                            f"({html.escape(outcome.message)})</li>")
         rows.append("</ul>")
-        return _message("ok", "".join(rows), escape=False)
+        return _message("ok" if result.ok else "error", "".join(rows), escape=False)
+
+    def _on_connected(self) -> None:
+        self.integrations.value = self._integrations_html()
+        if self.form is not None:  # rebuild so dropdowns can use the new connection's options
+            template, answers = self.form.template, self.form.value
+            self.form = None
+            self._show_form(template, answers)
 
     def _integrations_html(self) -> str:
-        items = "".join(f"<li>{_SYSTEM_NAMES[s]}: {html.escape(text)}</li>"
+        items = "".join(f"<li>{SYSTEM_NAMES[s]}: {html.escape(text)}</li>"
                         for s, text in self.session.integration_status().items())
         return f"<div class='metafold-integrations'>Integrations:<ul>{items}</ul></div>"
 

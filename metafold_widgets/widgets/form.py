@@ -20,7 +20,7 @@ from ..core.options_sources import OptionsProviders, known_options_sources
 from ..core.template import Template
 from ..core.validation import AnswerCheck, check_answers
 from ..core.values import bound_value
-from .inputs import HIDDEN, SHOWN, FieldInput, build_input
+from .inputs import HIDDEN, PLAIN, SHOWN, FieldInput, build_input
 from .styles import style_widget
 
 OPTIONS_TIMEOUT_SECONDS = 10.0
@@ -89,7 +89,7 @@ class TemplateForm(widgets.VBox):
             if isinstance(item, Group):
                 heading = widgets.HTML(f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
                                        + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
-                                          if item.help_text else ""), style=_HTML_STYLE)
+                                          if item.help_text else ""), style=_HTML_STYLE, layout=PLAIN)
                 section = widgets.VBox([heading, *self._build_items(item.children)], layout=SHOWN)
                 section.add_class("metafold-section")
                 self.sections[item.key] = section
@@ -113,8 +113,8 @@ class TemplateForm(widgets.VBox):
                 what = known_options_sources().get(source, source)
                 self._notes[field.key] = f"Options ({what}) appear when connected; type the value meanwhile."
         self.inputs[field.key] = field_input
-        label = widgets.HTML(_label_html(field), style=_HTML_STYLE)
-        message = widgets.HTML(self._help_html(field), style=_HTML_STYLE)
+        label = widgets.HTML(_label_html(field), style=_HTML_STYLE, layout=PLAIN)
+        message = widgets.HTML(self._help_html(field), style=_HTML_STYLE, layout=PLAIN)
         row = widgets.VBox([label, field_input.widget, message], layout=SHOWN)
         row.add_class("metafold-field")
         row.add_class(f"metafold-field-{field.key}")

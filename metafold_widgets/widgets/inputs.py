@@ -20,7 +20,10 @@ HIDDEN = widgets.Layout(display="none")
 # "auto", not "100%": inputs carry a 2px margin, so 100% overflowed every field row and gave
 # each one a horizontal scrollbar (and clipped the input's right border).
 WIDE = widgets.Layout(width="auto")
+PLAIN = widgets.Layout()  # for widgets with the default layout; never mutate a shared layout or style
 _TEXT_STYLE = widgets.Text().style  # one shared description style per widget family
+_CHECKBOX_STYLE = widgets.Checkbox().style
+_DESCRIPTION_STYLE = widgets.Dropdown().style  # pickers, radios and selects use the same class
 _BLANK_CHOICE = ("— choose —", None)
 
 
@@ -48,24 +51,24 @@ def build_input(field: Field, options: list[Option] | None = None, offline_note:
     kind = field.type
     choices = options if options is not None else list(field.options)
     if kind == "checkbox":
-        box = widgets.Checkbox(value=False, indent=False, description="", layout=WIDE)
+        box = widgets.Checkbox(value=False, indent=False, description="", layout=WIDE, style=_CHECKBOX_STYLE)
         return FieldInput(field, box, lambda: box.value, lambda v: setattr(box, "value", bool(v)))
     if field.has_choices and (choices or not field.options_source):
         return _choice_input(field, choices)
     if kind == "date":
-        picker = widgets.DatePicker(value=None, layout=WIDE)
+        picker = widgets.DatePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, picker, lambda: picker.value,
                           lambda v: setattr(picker, "value", _parse(dt.date.fromisoformat, v)))
     if kind == "time":
-        clock = widgets.TimePicker(value=None, layout=WIDE)
+        clock = widgets.TimePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, clock, lambda: clock.value,
                           lambda v: setattr(clock, "value", _parse(dt.time.fromisoformat, v)))
     if kind == "datetime":
-        moment = widgets.NaiveDatetimePicker(value=None, layout=WIDE)
+        moment = widgets.NaiveDatetimePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, moment, lambda: moment.value,
                           lambda v: setattr(moment, "value", _parse(dt.datetime.fromisoformat, v)))
     if kind == "textarea":
-        area = widgets.Textarea(value="", placeholder=field.placeholder, layout=WIDE, rows=3)
+        area = widgets.Textarea(value="", placeholder=field.placeholder, layout=WIDE, rows=3, style=_TEXT_STYLE)
         return _text_input(field, area)
     text = widgets.Text(value="", placeholder=_placeholder(field, offline_note), layout=WIDE,
                         style=_TEXT_STYLE)
@@ -90,11 +93,13 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
     pairs = [(option.label, option.value) for option in choices]
     values = {value for _, value in pairs}
     if field.type == "multi_select":
-        select = widgets.SelectMultiple(options=pairs, value=(), rows=min(max(len(pairs), 2), 8), layout=WIDE)
+        select = widgets.SelectMultiple(options=pairs, value=(), rows=min(max(len(pairs), 2), 8), layout=WIDE,
+                                        style=_DESCRIPTION_STYLE)
         return FieldInput(field, select, lambda: list(select.value), lambda v: setattr(
             select, "value", tuple(x for x in (v or []) if x in values)))
     if field.type == "checkbox_group":
-        boxes = [widgets.Checkbox(value=False, description=label, indent=False) for label, _ in pairs]
+        boxes = [widgets.Checkbox(value=False, description=label, indent=False, layout=PLAIN, style=_CHECKBOX_STYLE)
+                 for label, _ in pairs]
         group = widgets.VBox(boxes, layout=WIDE)
 
         def write_group(value: Any) -> None:
@@ -105,10 +110,10 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
         return FieldInput(field, group, lambda: [v for box, (_, v) in zip(boxes, pairs) if box.value],
                           write_group)
     if field.type == "radio":
-        radio = widgets.RadioButtons(options=pairs, value=None, layout=WIDE)
+        radio = widgets.RadioButtons(options=pairs, value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, radio, lambda: radio.value,
                           lambda v: setattr(radio, "value", v if v in values else None))
-    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, layout=WIDE)
+    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
     return FieldInput(field, dropdown, lambda: dropdown.value,
                       lambda v: setattr(dropdown, "value", v if v in values else None))
 
