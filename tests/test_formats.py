@@ -392,13 +392,23 @@ def test_template_export_restores_field_keys_on_import() -> None:
 def test_template_with_an_options_source_survives_export_and_import(example_template_path: Path) -> None:
     for template in (load_template(example_template_path), load_template("multi-modal-imaging")):
         exported = json.loads(json.dumps(to_elabftw(template)))
-        assert "options" not in exported["extra_fields"][template.field("omero_group").label]
+        # a select must carry options: an unanswered options_source field has none yet
+        assert exported["extra_fields"][template.field("omero_group").label]["options"] == []
         again = load_template(exported)
         assert [f.key for f in again.fields] == [f.key for f in template.fields]
         assert again.field("omero_group").options_source == "omero_groups_api"
         assert again.field("omero_group").options == ()
         assert again.field("sample_type").option_values() == template.field("sample_type").option_values()
         assert to_elabftw(again)["extra_fields"] == exported["extra_fields"]
+
+
+def test_an_answered_options_source_field_offers_its_choice_and_stays_a_source() -> None:
+    template = load_template("multi-modal-imaging")
+    exported = to_elabftw(template, {"omero_group": "Imaging Lab"})
+    assert exported["extra_fields"]["OMERO group"]["options"] == ["Imaging Lab"]
+    again = load_template(exported)
+    assert again.field("omero_group").options_source == "omero_groups_api"
+    assert again.field("omero_group").options == ()
 
 
 def test_two_fields_with_equal_labels_stay_distinct_on_export() -> None:

@@ -264,17 +264,23 @@ class ElabftwClient:
 
     def extra_field_keys(self, query: str = "") -> list[dict[str, Any]]:
         """Custom-field names used in the team, most frequent first."""
-        return list(self._json("GET", "/extra_fields_keys", params={"q": query, "limit": -1},
-                               action="list custom field names") or [])
+        params: dict[str, Any] = {"limit": -1}
+        if query:
+            params["q"] = query  # an empty q is invalid per the API description
+        return list(self._json("GET", "/extra_fields_keys", params=params, action="list custom field names") or [])
 
     def category_id(self, category: int | str) -> int:
         """The id of a category given by id or title; ElabftwError naming the choices when unknown."""
+        if _is_id(category):
+            return int(category)
         if self._categories is None:
             self._categories = {str(c.get("title", "")).casefold(): int(c["id"]) for c in self.categories()}
         return _lookup("category", category, self._categories)
 
     def status_id(self, status: int | str) -> int:
         """The id of a status given by id or title."""
+        if _is_id(status):
+            return int(status)
         if self._statuses is None:
             self._statuses = {str(s.get("title", "")).casefold(): int(s["id"]) for s in self.statuses()}
         return _lookup("status", status, self._statuses)
@@ -348,9 +354,11 @@ class ElabftwClient:
         return self._backoff_delay(attempt)
 
 
+def _is_id(value: int | str) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or str(value).strip().isdigit()
+
+
 def _lookup(kind: str, wanted: int | str, known: Mapping[str, int]) -> int:
-    if isinstance(wanted, int) or str(wanted).strip().isdigit():
-        return int(wanted)
     found = known.get(str(wanted).casefold())
     if found is None:
         choices = ", ".join(sorted(known)) or "none defined"

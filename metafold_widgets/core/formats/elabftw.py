@@ -55,7 +55,7 @@ def from_elabftw(located: Located, name: str = "Imported elabFTW metadata") -> L
             lines[("fields", key)] = line
             continue
         converted = _convert_field(str(label), spec)
-        if label in sources and not converted.get("options"):  # options that come from a server at form time
+        if label in sources:  # options come from a server at form time; exported ones are just the choice
             converted["options_source"] = sources[label]
             converted.pop("options", None)
         group_id = spec.get("group_id")
@@ -147,8 +147,11 @@ def to_elabftw(template: Template, values: Mapping[str, Any] | None = None) -> d
             entry["required"] = True
         if field.readonly:
             entry["readonly"] = True
-        if field.has_choices and field.options:
-            entry["options"] = field.option_values()
+        if field.has_choices:
+            # A select needs its options; those of an options_source are only known at form
+            # time, so the chosen value stands in for them.
+            chosen = entry["value"] if isinstance(entry["value"], list) else [entry["value"]]
+            entry["options"] = field.option_values() or [v for v in chosen if v != ""]
         if field.options_source:
             sources[label] = field.options_source
         if field.is_multi:
