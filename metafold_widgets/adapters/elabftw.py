@@ -182,6 +182,10 @@ class ElabftwClient:
                           action=f"update experiment {experiment_id}")
         return _decode_metadata(data)
 
+    def delete_experiment(self, experiment_id: int) -> None:
+        """Soft-delete an experiment (elabFTW keeps it recoverable)."""
+        self._request("DELETE", f"/experiments/{int(experiment_id)}", action=f"delete experiment {experiment_id}")
+
     def merge_metadata_values(self, experiment_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
         """Change custom-field values only, keeping each field's type, options and units."""
         if self.info().version_int >= VERSION_METADATA_MERGE:
