@@ -25,6 +25,7 @@ from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
 from .core.project import check_destination
 from .errors import IntegrationError, TemplateError, UserError
 from .session import SYSTEM_NAMES, Session
+from .workflows.check import check_project
 from .workflows.create import apply_everywhere
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USER = 0, 1, 2
@@ -62,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--created-by", help="creator recorded in the project (default: login name)")
     create.add_argument("--no-elabftw", action="store_true", help="do not create an elabFTW experiment")
     create.add_argument("--no-omero", action="store_true", help="do not create an OMERO dataset")
+
+    check = commands.add_parser("check", help="check projects: structure, metadata, linked records")
+    check.add_argument("projects", nargs="+", help="project folders")
+    check.add_argument("--format", choices=("table", "json"), default="table")
 
     config = commands.add_parser("config", help="show or test the elabFTW/OMERO connection settings")
     config_actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -102,6 +107,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "templates":
         return {"list": _templates_list, "validate": _templates_validate, "export": _templates_export,
                 "import": _templates_import}[args.action](args)
+    if args.command == "check":
+        return _check(args)
     if args.command == "config":
         return {"show": _config_show, "test": _config_test, "set-secret": _config_set_secret}[args.action](args)
     return _create(args)
@@ -196,6 +203,19 @@ def _create(args: argparse.Namespace) -> int:
               "project record metafold.json)", file=sys.stderr)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    session = Session.from_environment()
+    try:
+        reports = [check_project(path, session) for path in args.projects]
+    finally:
+        session.close()
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(r.to_table() for r in reports))
+    return EXIT_UNEXPECTED if any(r.failed for r in reports) else EXIT_OK
 
 
 def _config_show(args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
-"""ipywidgets views: forms and apps. They hold no business logic; the core decides."""
+"""ipywidgets views: forms and apps. They hold no business logic; the core and workflows decide."""
+from .connections import ConnectionPanel
 from .create_app import CreateProjectApp
 from .form import TemplateForm
+from .validate_app import ValidateProjectApp
 
-__all__ = ["CreateProjectApp", "TemplateForm"]
+__all__ = ["ConnectionPanel", "CreateProjectApp", "TemplateForm", "ValidateProjectApp"]

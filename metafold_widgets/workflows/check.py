@@ -1,0 +1,263 @@
+"""Check that a project is complete and that its folder, record and linked records agree.
+
+Each check gives ``pass``, ``warn``, ``fail`` or ``skip`` (not applicable, e.g. a system
+that is not configured), a message and how to fix it. The report adds an overall score
+and the recommendations, and renders as a DataFrame, HTML, JSON or a text table.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..core.formats.elabftw import elabftw_value
+from ..core.loader import find_templates
+from ..core.record import ELABFTW_METADATA_FILE, README_FILE, read_record
+from ..core.template import Template
+from ..core.validation import check_answers
+from ..errors import IntegrationError, MetafoldError, TemplateError
+from ..session import Session
+
+STATUSES = ("pass", "warn", "fail", "skip")
+_WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+_COLOURS = {"pass": "#1b5e20", "warn": "#8a6d00", "fail": "#b00020", "skip": "#57606a"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: what was checked, the verdict, what was found and how to fix it."""
+
+    check: str
+    status: str
+    message: str
+    fix: str = ""
+
+
+@dataclass
+class ProjectReport:
+    """Every check of one project, with an overall score (0-100) and recommendations."""
+
+    project: Path
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        """Share of applicable checks passed (a warning counts half)."""
+        scored = [_WEIGHT[r.status] for r in self.results if r.status in _WEIGHT]
+        return round(100 * sum(scored) / len(scored)) if scored else 100
+
+    @property
+    def failed(self) -> bool:
+        """True when at least one check failed."""
+        return any(r.status == "fail" for r in self.results)
+
+    @property
+    def recommendations(self) -> list[str]:
+        """The fixes of every check that did not pass, failures first."""
+        order = {"fail": 0, "warn": 1}
+        pending = sorted((r for r in self.results if r.status in order and r.fix), key=lambda r: order[r.status])
+        return list(dict.fromkeys(r.fix for r in pending))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data for machines."""
+        return {"project": str(self.project), "score": self.score, "failed": self.failed,
+                "results": [asdict(r) for r in self.results], "recommendations": self.recommendations}
+
+    def to_json(self) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_dataframe(self) -> Any:
+        """The results as a pandas DataFrame (one row per check)."""
+        import pandas as pd
+        return pd.DataFrame([asdict(r) for r in self.results], columns=["check", "status", "message", "fix"])
+
+    def to_table(self) -> str:
+        """A plain-text table for terminals."""
+        rows = [("STATUS", "CHECK", "MESSAGE")] + [(r.status.upper(), r.check, r.message) for r in self.results]
+        widths = [max(len(row[i]) for row in rows) for i in range(2)]
+        lines = [f"{s.ljust(widths[0])}  {c.ljust(widths[1])}  {m}" for s, c, m in rows]
+        lines.append(f"\nscore: {self.score}/100 for {self.project}")
+        lines += [f"- {fix}" for fix in self.recommendations]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """Colour-coded HTML for notebooks and the validation app."""
+        rows = "".join(
+            f"<tr class='metafold-check-{r.status}'><td style='color:{_COLOURS[r.status]};font-weight:600'>"
+            f"{r.status.upper()}</td><td>{html.escape(r.check)}</td><td>{html.escape(r.message)}</td>"
+            f"<td>{html.escape(r.fix)}</td></tr>" for r in self.results)
+        advice = "".join(f"<li>{html.escape(fix)}</li>" for fix in self.recommendations)
+        return (f"<div class='metafold-report'><h3>{html.escape(self.project.name)}: "
+                f"<span class='metafold-score'>{self.score}</span>/100</h3>"
+                "<table><thead><tr><th>Status</th><th>Check</th><th>Finding</th><th>How to fix</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>" + (f"<p>Recommendations:</p><ul>{advice}</ul>" if advice else "")
+                + "</div>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+Check = Callable[["_Context"], Iterable[CheckResult]]
+
+
+@dataclass
+class _Context:
+    project: Path
+    record: dict[str, Any]
+    template: Template | None
+    session: Session | None
+
+
+def check_project(project: str | os.PathLike[str], session: Session | None = None,
+                  templates_dir: str | os.PathLike[str] | None = None) -> ProjectReport:
+    """Run every check on a project folder; never raises for what it finds."""
+    path = Path(project)
+    report = ProjectReport(path)
+    try:
+        record = read_record(path)
+    except MetafoldError as exc:
+        report.results.append(CheckResult("project record", "fail", str(exc),
+                                          "Point to a folder created by metafold-widgets (it has metafold.json)."))
+        return report
+    report.results.append(CheckResult("project record", "pass", "metafold.json is readable"))
+    folder = templates_dir or (session.templates_dir if session else None)
+    template, found = _find_template(record, folder)
+    report.results.append(found)
+    context = _Context(path, record, template, session)
+    for check in CHECKS:
+        report.results.extend(check(context))
+    return report
+
+
+def _find_template(record: dict[str, Any], folder: str | os.PathLike[str] | None) -> tuple[Template | None, CheckResult]:
+    wanted = record.get("template", {})
+    candidates: list[Template] = []
+    for source in [None] + ([folder] if folder else []):
+        try:
+            candidates += [t for _, t in find_templates(source) if isinstance(t, Template) and t.id == wanted.get("id")]
+        except TemplateError:
+            continue
+    exact = [t for t in candidates if t.version == wanted.get("version")]
+    if exact:
+        return exact[0], CheckResult("template", "pass", f"template {wanted.get('id')} {wanted.get('version')} found")
+    if candidates:
+        return candidates[0], CheckResult(
+            "template", "warn", f"the project used {wanted.get('id')} {wanted.get('version')}; only version "
+            f"{candidates[0].version} is available, checked against that",
+            "Keep old template versions in your templates folder to check old projects exactly.")
+    return None, CheckResult("template", "warn", f"template '{wanted.get('id')}' was not found; structure and "
+                             "metadata rules cannot be checked", "Set METAFOLD_TEMPLATES_DIR to the lab's templates.")
+
+
+def _structure(ctx: _Context) -> Iterable[CheckResult]:
+    if ctx.template is None:
+        return [CheckResult("folder structure", "skip", "no template to compare with")]
+    missing = [f for f in ctx.template.folders.folders if not (ctx.project / f).is_dir()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        return [CheckResult("folder structure", "fail", f"{len(missing)} folders missing: {shown}",
+                            "Recreate the missing folders (they may have been moved or renamed).")]
+    return [CheckResult("folder structure", "pass", f"all {len(ctx.template.folders.folders)} folders present")]
+
+
+def _metadata(ctx: _Context) -> Iterable[CheckResult]:
+    if ctx.template is None:
+        return [CheckResult("metadata", "skip", "no template to validate against")]
+    errors = check_answers(ctx.template, ctx.record.get("answers", {})).errors
+    if errors:
+        return [CheckResult("metadata", "fail", "; ".join(str(e) for e in errors[:5]),
+                            "Correct the answers and run 'metafold sync' to update every system.")]
+    return [CheckResult("metadata", "pass", "every answer is valid")]
+
+
+def _files(ctx: _Context) -> Iterable[CheckResult]:
+    results = []
+    if not (ctx.project / README_FILE).is_file():
+        results.append(CheckResult("README", "warn", "README.md is missing", "Run 'metafold sync' to rewrite it."))
+    log = ctx.project / ctx.record.get("project", {}).get("log", "")
+    if not log.is_file():
+        results.append(CheckResult("integration log", "warn", "the integration log is missing",
+                                   "The log records every step; it is recreated by the next step."))
+    metadata_path = ctx.project / ELABFTW_METADATA_FILE
+    try:
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        results.append(CheckResult("elabftw-metadata.json", "fail", f"cannot be read: {exc}",
+                                   "Run 'metafold sync' to rewrite it from the record."))
+        return results
+    differences = _metadata_differences(ctx, metadata)
+    if differences:
+        results.append(CheckResult("record vs elabftw-metadata.json", "fail", "; ".join(differences[:5]),
+                                   "Run 'metafold sync' so both files hold the same answers."))
+    else:
+        results.append(CheckResult("record vs elabftw-metadata.json", "pass", "both hold the same answers"))
+    return results
+
+
+def _metadata_differences(ctx: _Context, metadata: dict[str, Any]) -> list[str]:
+    """Answers of the record that elabftw-metadata.json holds differently (or not at all)."""
+    if ctx.template is None:
+        return []
+    by_key = {f.key: f for f in ctx.template.fields}
+    extra = metadata.get("extra_fields") or {}
+    label_of = {key: label for label, key in ((metadata.get("metafold") or {}).get("field_keys") or {}).items()}
+    differences = []
+    for key, answer in ctx.record.get("answers", {}).items():
+        if key not in by_key:
+            continue
+        label = label_of.get(key, by_key[key].label)
+        expected = elabftw_value(by_key[key], answer)
+        spec = extra.get(label)
+        if spec is None:
+            differences.append(f"'{label}' is missing")
+        elif spec.get("value") != expected:
+            differences.append(f"'{label}' is {spec.get('value')!r} but the record says {expected!r}")
+    return differences
+
+
+def _integrations(ctx: _Context) -> Iterable[CheckResult]:
+    results = []
+    for system, state in ctx.record.get("integrations", {}).items():
+        name = {"elabftw": "elabFTW", "omero": "OMERO"}.get(system, system)
+        status = state.get("state")
+        if status == "done":
+            results.extend(_remote(ctx, system, state))
+        elif status == "failed":
+            results.append(CheckResult(f"{name} record", "fail", f"creation failed: {state.get('error')}",
+                                       "Fix the cause, then run 'metafold resume' to finish without duplicates."))
+        elif status == "pending":
+            results.append(CheckResult(f"{name} record", "warn", "not created yet",
+                                       f"Configure {name} and run 'metafold resume'."))
+        else:
+            results.append(CheckResult(f"{name} record", "skip", state.get("reason") or "not used"))
+    return results
+
+
+def _remote(ctx: _Context, system: str, state: dict[str, Any]) -> list[CheckResult]:
+    if system != "elabftw":
+        return [CheckResult("OMERO dataset", "pass" if state.get("id") else "warn",
+                            f"recorded as dataset {state.get('id')}")]
+    label = "elabFTW experiment"
+    client = ctx.session.elabftw if ctx.session else None
+    if client is None:
+        return [CheckResult(label, "skip", f"recorded as experiment {state.get('id')}; elabFTW is not configured "
+                            "here, so it was not compared")]
+    try:
+        experiment = client.get_experiment(int(state["id"]))
+    except IntegrationError as exc:
+        return [CheckResult(label, "fail", f"experiment {state.get('id')} cannot be read: {exc}",
+                            "Check that it was not deleted and that your API key can read it.")]
+    remote = (experiment.get("metadata") or {}).get("extra_fields", {})
+    local = json.loads((ctx.project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8")).get("extra_fields", {})
+    changed = [name for name, spec in local.items() if (remote.get(name) or {}).get("value") != spec.get("value")]
+    if changed:
+        return [CheckResult(label, "fail", f"{len(changed)} values differ from the project: {', '.join(changed[:5])}",
+                            "Run 'metafold sync' to bring them back into agreement.")]
+    return [CheckResult(label, "pass", f"experiment {state['id']} exists and every value matches")]
+
+
+CHECKS: tuple[Check, ...] = (_structure, _metadata, _files, _integrations)
