@@ -25,6 +25,7 @@ from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
 from .core.project import check_destination
 from .errors import IntegrationError, TemplateError, UserError
 from .session import SYSTEM_NAMES, Session
+from .workflows.batch import create_batch, read_rows
 from .workflows.check import check_project
 from .workflows.create import apply_everywhere
 
@@ -63,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--created-by", help="creator recorded in the project (default: login name)")
     create.add_argument("--no-elabftw", action="store_true", help="do not create an elabFTW experiment")
     create.add_argument("--no-omero", action="store_true", help="do not create an OMERO dataset")
+
+    batch = commands.add_parser("batch", help="create many projects from a table (CSV, Excel, JSON)")
+    batch.add_argument("--template", "-t", required=True, help="template file or built-in id")
+    batch.add_argument("--table", required=True, help="CSV/Excel/JSON file, one row of answers per project")
+    batch.add_argument("--dest", "-d", required=True, help="existing folder to create the projects in")
+    batch.add_argument("--jobs", "-j", type=int, default=4, help="projects created at the same time (default 4)")
+    batch.add_argument("--no-elabftw", action="store_true", help="do not create elabFTW experiments")
+    batch.add_argument("--no-omero", action="store_true", help="do not create OMERO datasets")
+    batch.add_argument("--format", choices=("table", "csv", "json"), default="table", help="results format")
+    batch.add_argument("--created-by", help="creator recorded in each project (default: login name)")
 
     check = commands.add_parser("check", help="check projects: structure, metadata, linked records")
     check.add_argument("projects", nargs="+", help="project folders")
@@ -109,6 +120,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 "import": _templates_import}[args.action](args)
     if args.command == "check":
         return _check(args)
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "config":
         return {"show": _config_show, "test": _config_test, "set-secret": _config_set_secret}[args.action](args)
     return _create(args)
@@ -203,6 +216,38 @@ def _create(args: argparse.Namespace) -> int:
               "project record metafold.json)", file=sys.stderr)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    template = load_template(args.template)
+    rows = read_rows(args.table)
+    if not Path(args.dest).is_dir():
+        raise UserError(f"destination folder {args.dest} does not exist (or is not a folder)")
+    skip = {system for system, off in (("elabftw", args.no_elabftw), ("omero", args.no_omero)) if off}
+
+    def progress(done: int, total: int, message: str) -> None:
+        print(f"[{done}/{total}] {message}", file=sys.stderr)
+
+    session = Session.from_environment()
+    try:
+        result = create_batch(session, template, rows, args.dest, jobs=args.jobs, skip=skip,
+                              created_by=args.created_by, progress=progress)
+    finally:
+        session.close()
+    frame = result.to_dataframe()
+    if args.format == "json":
+        print(frame.to_json(orient="records", indent=2))
+    elif args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    else:
+        print(frame.to_string(index=False))
+    for row in result.invalid:
+        print(f"error: row {row.row} ({args.table}): {row.error}", file=sys.stderr)
+    if result.invalid:
+        return EXIT_USER
+    return EXIT_OK if result.ok else EXIT_UNEXPECTED
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -175,8 +175,18 @@ class Session:
                                "OMERO_PASSWORD (or OMERO_SESSION_KEY), or use the Connections panel.")
         return status
 
+    def worker(self) -> "Session":
+        """A Session for another thread: same settings and OMERO gateway, its own elabFTW connection."""
+        clone = Session(self.projects_dir, self.templates_dir)
+        if self._elabftw is not None:
+            clone._use_elabftw(ElabftwClient(self._elabftw.settings))
+        clone._omero, clone._omero_settings = self._omero, self._omero_settings
+        clone._owns_omero = False  # closing the worker leaves the shared gateway open
+        return clone
+
     def close(self) -> None:
-        """Close every connection."""
+        """Close every connection this Session opened."""
         if self._elabftw is not None:
             self._elabftw.close()
-        self.close_omero()
+        if getattr(self, "_owns_omero", True):
+            self.close_omero()

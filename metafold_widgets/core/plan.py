@@ -153,8 +153,9 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
                      "type": template.type},
         "answers": checked.values,
         "integrations": {
+            # an enabled system keeps what it is to receive, so that resume needs nothing else
             system: {"state": "pending" if spec["enabled"] else "off",
-                     **({} if spec["enabled"] else {"reason": spec["reason"]}),
+                     **({"payload": spec["payload"]} if spec["enabled"] else {"reason": spec["reason"]}),
                      "id": None, "url": None, "error": None}
             for system, spec in integrations.items()},
     }
