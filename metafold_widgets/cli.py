@@ -25,6 +25,7 @@ from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
 from .core.project import check_destination
 from .errors import IntegrationError, TemplateError, UserError
 from .session import SYSTEM_NAMES, Session
+from .workflows.audit import audit_summary, audit_table, project_events
 from .workflows.batch import create_batch, read_rows
 from .workflows.check import check_project
 from .workflows.create import apply_everywhere
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("projects", nargs="+", help="project folders")
     check.add_argument("--format", choices=("table", "json"), default="table")
 
+    audit = commands.add_parser("audit", help="who created a project when, and every integration event")
+    audit.add_argument("project", help="project folder")
+    audit.add_argument("--format", choices=("text", "csv", "json"), default="text")
+
     config = commands.add_parser("config", help="show or test the elabFTW/OMERO connection settings")
     config_actions = config.add_subparsers(dest="action", required=True, metavar="ACTION")
     config_actions.add_parser("show", help="print the settings in use (never the secrets)")
@@ -122,6 +127,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _check(args)
     if args.command == "batch":
         return _batch(args)
+    if args.command == "audit":
+        return _audit(args)
     if args.command == "config":
         return {"show": _config_show, "test": _config_test, "set-secret": _config_set_secret}[args.action](args)
     return _create(args)
@@ -248,6 +255,18 @@ def _batch(args: argparse.Namespace) -> int:
     if result.invalid:
         return EXIT_USER
     return EXIT_OK if result.ok else EXIT_UNEXPECTED
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.format == "text":
+        print(audit_summary(args.project))
+        print()
+        print(audit_table(args.project).fillna("").to_string(index=False))
+    elif args.format == "csv":
+        print(audit_table(args.project).to_csv(index=False), end="")
+    else:
+        print(json.dumps(project_events(args.project), indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
