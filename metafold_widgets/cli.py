@@ -261,7 +261,7 @@ def _audit(args: argparse.Namespace) -> int:
     if args.format == "text":
         print(audit_summary(args.project))
         print()
-        print(audit_table(args.project).fillna("").to_string(index=False))
+        print(audit_table(args.project).astype(object).fillna("").to_string(index=False))
     elif args.format == "csv":
         print(audit_table(args.project).to_csv(index=False), end="")
     else:

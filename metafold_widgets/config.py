@@ -92,12 +92,13 @@ class OmeroSettings:
     session_key: Secret | None = field(default=None, repr=False)
     group: str | None = None
     secure: bool = True
+    web_url: str | None = None  # OMERO.web address for links people can open, e.g. https://omero.example.org
 
     def __repr__(self) -> str:
         return (f"OmeroSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
                 f"password={'Secret(********)' if self.password else None}, "
                 f"session_key={'Secret(********)' if self.session_key else None}, "
-                f"group={self.group!r}, secure={self.secure})")
+                f"group={self.group!r}, secure={self.secure}, web_url={self.web_url!r})")
 
 
 def config_path() -> Path:
@@ -204,11 +205,26 @@ def keyring_secret(system: str, address: str) -> Secret | None:
     return Secret(value) if value else None
 
 
+def normalize_omero_web_url(url: str) -> str:
+    """The OMERO.web base address (trailing slashes and a trailing ``/webclient`` removed)."""
+    text = url.strip().rstrip("/")
+    if text.endswith("/webclient"):
+        text = text[: -len("/webclient")]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"OMERO.web address {url!r} must look like https://omero.example.org")
+    return text
+
+
 def omero_settings(host: str | None = None, port: int | str | None = None, user: str | None = None,
                    password: str | Secret | None = None, session_key: str | Secret | None = None,
                    group: str | None = None, secure: Any = None, environ: Mapping[str, str] | None = None,
-                   config: Mapping[str, Any] | None = None) -> OmeroSettings | None:
-    """OMERO settings from arguments, ``OMERO_*`` environment variables, config file and keyring."""
+                   config: Mapping[str, Any] | None = None, web_url: str | None = None) -> OmeroSettings | None:
+    """OMERO settings from arguments, ``OMERO_*`` environment variables, config file and keyring.
+
+    ``web_url`` (``OMERO_WEB_URL``, config ``omero.web_url``) is optional: without it the
+    product still creates datasets but cannot give people a link to open them in OMERO.web.
+    """
     env = os.environ if environ is None else environ
     section = (config if config is not None else read_config_file()).get("omero") or {}
     host = host or env.get("OMERO_HOST") or section.get("host")
@@ -233,5 +249,7 @@ def omero_settings(host: str | None = None, port: int | str | None = None, user:
         warnings.warn("OMERO_SECURE is off: image data travel unencrypted after login.",
                       InsecureConnectionWarning, stacklevel=2)
     as_secret = (lambda v: v if isinstance(v, Secret) or v is None else Secret(str(v)))
+    web = web_url or env.get("OMERO_WEB_URL") or section.get("web_url")
     return OmeroSettings(str(host), number, user, as_secret(secret), as_secret(key),
-                         group or env.get("OMERO_GROUP") or section.get("group"), secure_flag)
+                         group or env.get("OMERO_GROUP") or section.get("group"), secure_flag,
+                         normalize_omero_web_url(str(web)) if web else None)

@@ -9,11 +9,14 @@ Empty files to create are listed under the template's ``files`` key.
 
 In lists and mappings every entry is a folder. In a text block an entry is a folder
 when it ends with ``/``, has indented children, or has no file extension; otherwise it
-is a file (``README.md``). Every path is checked with :func:`relative_path_problem`.
+is a file (``README.md``). Every path is checked with :func:`relative_path_problem` and
+NFC-normalised, so text typed on macOS (NFD) names the same folder as elsewhere.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -51,11 +54,12 @@ class _Builder:
                 self.report(at, f"folder tree has more than {MAX_ENTRIES:,} entries")
             self.overflow = True
             return
-        path = path.strip().replace("\\", "/").rstrip("/")
-        problem = relative_path_problem(path)
+        path = unicodedata.normalize("NFC", path.strip()).replace("\\", "/")
+        problem = relative_path_problem(path)  # before trailing slashes go: "/" is absolute
         if problem:
             self.report(at, f"unsafe folder path{note}: {problem}")
             return
+        path = path.rstrip("/")
         path = re.sub(r"/+", "/", path)
         parts = path.split("/")
         for depth in range(1, len(parts)):
@@ -66,6 +70,12 @@ class _Builder:
         clash = set(self.folders) & set(self.files)
         for path in sorted(clash):
             self.report((), f"'{path}' is listed both as a folder and as a file")
+        first: dict[str, str] = {}  # Windows and macOS ignore letter case in names
+        for path in (*self.folders, *self.files):
+            other = first.setdefault(path.casefold(), path)
+            if other != path:
+                self.report((), f"'{other}' and '{path}' differ only in letter case, "
+                                "which Windows and macOS treat as the same name")
         return FolderTree(tuple(self.folders), tuple(f for f in self.files if f not in clash))
 
 
@@ -91,32 +101,48 @@ def parse_folder_tree(spec: Any, report: Report, at: tuple = ("folders",), files
     return builder.tree()
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One ``name: children`` pair of a mapping spelling, waiting on the walk's stack."""
+
+    name: Any
+    children: Any
+
+
 def _from_nested(spec: Any, prefix: str, builder: _Builder, at: tuple) -> None:
+    """Add the entries of a list/mapping spelling depth first, in document order."""
     stack: list[tuple[Any, str, tuple]] = [(spec, prefix, at)]
     while stack and not builder.overflow:
-        node, prefix, at = stack.pop(0)
+        node, prefix, at = stack.pop()
         if isinstance(node, list):
-            for index, item in enumerate(node):
-                if isinstance(item, (dict, list)):
-                    stack.append((item, prefix, at + (index,)))
-                elif isinstance(item, str):
-                    builder.add(_join(prefix, item), at + (index,))
-                else:
-                    builder.report(at + (index,), f"folder entry {item!r} is not a name")
+            stack.extend((item, prefix, at + (index,)) for index, item in reversed(list(enumerate(node))))
         elif isinstance(node, dict):
-            for name, children in node.items():
-                if not isinstance(name, str):
-                    builder.report(at, f"folder name {name!r} is not text")
-                    continue
-                path = _join(prefix, name)
-                builder.add(path, at + (name,))
-                if children not in (None, {}, []):
-                    if isinstance(children, (dict, list)):
-                        stack.append((children, path.rstrip("/"), at + (name,)))
-                    else:
-                        builder.report(at + (name,), f"children of '{name}' must be a list or mapping")
+            stack.extend((_Entry(name, children), prefix, at) for name, children in reversed(node.items()))
+        elif isinstance(node, _Entry):
+            name = _name(node.name)
+            if name is None:
+                builder.report(at, f"folder name {node.name!r} is not text")
+                continue
+            path = _join(prefix, name)
+            builder.add(path, at + (name,))
+            if node.children not in (None, {}, []):
+                if isinstance(node.children, (dict, list)):
+                    stack.append((node.children, path.rstrip("/"), at + (name,)))
+                else:
+                    builder.report(at + (name,), f"children of '{name}' must be a list or mapping")
+        elif (name := _name(node)) is not None:
+            builder.add(_join(prefix, name), at)
         else:
             builder.report(at, f"folder entry {node!r} is not a name")
+
+
+def _name(value: Any) -> str | None:
+    """A folder name as text; YAML reads ``2025`` as a number and ``2025-06-13`` as a date."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.isoformat() if isinstance(value, dt.date) else None
 
 
 def _join(prefix: str, name: str) -> str:

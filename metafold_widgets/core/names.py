@@ -14,8 +14,11 @@ FORBIDDEN_CHARACTERS = '<>:"|?*'
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{stem}{n}" for stem in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
 MAX_COMPONENT_BYTES = 255
+MAX_PATH_BYTES = 1024  # a longer path fails on macOS (PATH_MAX), and on Windows without long paths
 MAX_PROJECT_NAME_CHARS = 120
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
+# Invisible text-direction controls can disguise a name ("report\u202egpj.exe" shows as "reportexe.jpg").
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def component_problem(name: str) -> str | None:
@@ -23,16 +26,20 @@ def component_problem(name: str) -> str | None:
     if not name:
         return "empty name"
     if name in (".", ".."):
-        return f"'{name}' refers to a folder outside the path"
+        return "refers to the current or the parent folder"
     if _CONTROL.search(name):
         return "contains a control character"
+    if _BIDI.search(name):
+        return "contains an invisible text-direction mark"
     bad = sorted({c for c in name if c in FORBIDDEN_CHARACTERS or c in "/\\"})
     if bad:
         return f"contains {' '.join(repr(c) for c in bad)}, which Windows or macOS do not allow"
     if name[-1] in ". ":
         return "ends with a dot or space, which Windows drops silently"
-    if name.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
-        return f"'{name.split('.')[0]}' is a reserved device name on Windows"
+    stem = name.split(".")[0]
+    if stem.rstrip(" ").upper() in _WINDOWS_RESERVED:
+        return "is a reserved device name on Windows" if stem == name else \
+            f"starts with '{stem}', a reserved device name on Windows"
     if len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
         return f"is longer than {MAX_COMPONENT_BYTES} bytes"
     return None
@@ -42,15 +49,27 @@ def relative_path_problem(path: str) -> str | None:
     """Why ``path`` is not a safe relative path inside a project, or None."""
     if not path or not path.strip():
         return "empty path"
+    shown = show_name(path)
     if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
-        return f"'{path}' is absolute; paths must be relative to the project folder"
+        return f"'{shown}' is absolute; paths must be relative to the project folder"
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        return f"'{shown}' is longer than {MAX_PATH_BYTES} bytes"
     for part in re.split(r"[/\\]", path.strip("/")):
         if part == "..":
-            return f"'{path}' contains '..' and would leave the project folder"
+            return f"'{shown}' contains '..' and would leave the project folder"
         problem = component_problem(part)
         if problem:
-            return f"'{path}': '{part}' {problem}" if part else f"'{path}' has an empty part"
+            if not part:
+                return f"'{shown}' has an empty part"
+            return f"'{shown}' {problem}" if part == path else f"'{shown}': '{show_name(part)}' {problem}"
     return None
+
+
+def show_name(name: str, limit: int = 60) -> str:
+    """``name`` fit for a message: control characters escaped, long names shortened."""
+    shown = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                      _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name))
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def safe_folder_name(text: str, max_chars: int = MAX_PROJECT_NAME_CHARS) -> str:
@@ -61,7 +80,7 @@ def safe_folder_name(text: str, max_chars: int = MAX_PROJECT_NAME_CHARS) -> str:
     Raises UnsafeNameError when nothing usable remains.
     """
     name = unicodedata.normalize("NFC", str(text))
-    name = _CONTROL.sub(" ", name)
+    name = _CONTROL.sub(" ", _BIDI.sub("", name))
     name = re.sub(rf"[{re.escape(FORBIDDEN_CHARACTERS)}/\\\s]+", "_", name)
     name = re.sub(r"_+", "_", name).strip("_").lstrip(".")
     name = name[:max_chars]

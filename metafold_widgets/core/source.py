@@ -5,6 +5,8 @@ YAML is composed once with libyaml when available; the node tree gives both the
 values and their lines, and reveals duplicate keys, which PyYAML would silently drop.
 JSON is parsed by :mod:`json` (the authority on JSON syntax) and located through the
 same YAML composer, which reads JSON's flow style.
+Hostile documents are refused before anything walks them: YAML aliases that refer to
+themselves or expand into too many values ("billion laughs"), and nesting too deep.
 """
 from __future__ import annotations
 
@@ -45,8 +47,23 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
     r"^(?:[-+]?(?:[0-9][0-9]*)?\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
 
+
+class _Constructor(SafeConstructor):
+    """SafeConstructor whose value errors (``2024-13-45``, a 5,000-digit number) carry a line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (TypeError, ValueError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+
+
 MAX_SOURCE_CHARS = 5_000_000
-MAX_NODES = 200_000
+MAX_NODES = 200_000  # values in a document, counting every repetition through aliases
+MAX_DEPTH = 100  # nesting levels; templates need fewer than 10, deep recursion would crash
+# JSON's \ud800 escapes can produce text that no file or folder name can hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "text contains a lone UTF-16 surrogate (an invalid \\uD800-\\uDFFF escape)"
 
 Path_ = tuple[Any, ...]
 
@@ -61,13 +78,18 @@ class Located:
     problems: list[TemplateProblem] = field(default_factory=list)
 
     def line_of(self, path: Path_) -> int | None:
-        """Line of the value at ``path``, or of its closest located ancestor."""
+        """Line of the value at ``path``, or of its closest located ancestor.
+
+        A key YAML read as a number or a date (``2025:``) is also found by its text.
+        """
         path = tuple(path)
         while True:
             if path in self.lines:
                 return self.lines[path]
             if not path:
                 return None
+            if not isinstance(path[-1], str) and path[:-1] + (str(path[-1]),) in self.lines:
+                return self.lines[path[:-1] + (str(path[-1]),)]
             path = path[:-1]
 
     def problem(self, path: Path_, message: str, field_key: str | None = None) -> TemplateProblem:
@@ -86,9 +108,24 @@ def parse_text(text: str, source: str = "<text>") -> Located:
         return Located(None, source, problems=[TemplateProblem(
             f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,})", source)])
     text = text.lstrip("\ufeff")
-    if looks_like_json(text):
-        return _parse_json(text, source)
-    return _parse_yaml(text, source)
+    located = _parse_json(text, source) if looks_like_json(text) else _parse_yaml(text, source)
+    shape = _shape_problem(located.data)
+    if shape is not None:  # never hand such data on: whatever walks it would hang or crash
+        path, message = shape
+        return Located(None, source, located.lines, [*located.problems, located.problem(path, message)])
+    return located
+
+
+def located_data(data: Any, source: str = "<data>") -> Located:
+    """Data a caller parsed itself, held to the same limits as parsed text (no lines)."""
+    shape = _shape_problem(data)
+    if shape is None:
+        return Located(data, source)
+    return Located(None, source, problems=[TemplateProblem(f"{shape[1]} (at {_show_path(shape[0])})", source)])
+
+
+def _show_path(path: Path_) -> str:
+    return "/".join(str(part) for part in path[:8]) + ("/..." if len(path) > 8 else "") or "the top level"
 
 
 def _parse_json(text: str, source: str) -> Located:
@@ -109,6 +146,8 @@ def _parse_json(text: str, source: str) -> Located:
             f"invalid JSON: {exc.msg} (column {exc.colno})", source, exc.lineno)])
     except RecursionError:
         return Located(None, source, problems=[TemplateProblem("JSON is nested too deeply", source)])
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        return Located(None, source, problems=[TemplateProblem(f"invalid JSON value: {exc}", source)])
     # Tabs are legal JSON whitespace but not YAML indentation; swapping them for spaces
     # keeps every line and column, and only positions are read from the YAML pass.
     located = _locate(text.replace("\t", " "), source)
@@ -128,8 +167,11 @@ def _parse_yaml(text: str, source: str) -> Located:
         line = mark.line + 1 if mark else None
         return Located(None, source, problems=[TemplateProblem(
             f"invalid YAML: {exc.problem or exc.context}", source, line)])
-    except yaml.YAMLError as exc:
-        return Located(None, source, problems=[TemplateProblem(f"invalid YAML: {exc}", source)])
+    except yaml.YAMLError as exc:  # a forbidden character: located by position, not by a mark
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        return Located(None, source, problems=[TemplateProblem(
+            f"invalid YAML: {str(exc).splitlines()[0]}", source, line)])
     except RecursionError:
         return Located(None, source, problems=[TemplateProblem("YAML is nested too deeply", source)])
     if node is None:
@@ -138,7 +180,7 @@ def _parse_yaml(text: str, source: str) -> Located:
     if not _walk(node, (), located, set()):
         return located
     try:
-        located.data = SafeConstructor().construct_document(node)
+        located.data = _Constructor().construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         located.problems.append(TemplateProblem(
@@ -160,12 +202,15 @@ def _locate(text: str, source: str) -> Located | None:
 
 
 def _walk(node: yaml.Node, path: Path_, located: Located, seen: set[int]) -> bool:
-    """Record lines and duplicate keys; False when the document is too large to trust."""
-    stack = [(node, path)]
+    """Record lines and duplicate keys; False when the document is too large to trust.
+
+    A mapping's value is located on the line of its key, where a block value starts.
+    """
+    stack = [(node, path, node.start_mark.line + 1)]
     count = 0
     while stack:
-        node, path = stack.pop()
-        located.lines.setdefault(path, node.start_mark.line + 1)
+        node, path, line = stack.pop()
+        located.lines.setdefault(path, line)
         if id(node) in seen:  # an alias: its lines were recorded at the anchor
             continue
         seen.add(id(node))
@@ -182,8 +227,51 @@ def _walk(node: yaml.Node, path: Path_, located: Located, seen: set[int]) -> boo
                     located.problems.append(TemplateProblem(
                         f"duplicate key '{key}'", located.source, key_node.start_mark.line + 1))
                 keys.add(key)
-                stack.append((value_node, path + (key,)))
+                stack.append((value_node, path + (key,), key_node.start_mark.line + 1))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                stack.append((item, path + (index,)))
+                stack.append((item, path + (index,), item.start_mark.line + 1))
     return True
+
+
+def _shape_problem(data: Any) -> tuple[Path_, str] | None:
+    """Where and why ``data`` is unsafe to use, or None.
+
+    Aliases let a small YAML file hold a huge structure (each repetition is shared, not
+    copied) or one that contains itself; both are measured here without expanding them.
+    Lone surrogates are refused too: they cannot be written to any file.
+    """
+    if isinstance(data, str) and _SURROGATE.search(data):
+        return (), _SURROGATE_MESSAGE
+    done: dict[int, tuple[int, int]] = {}  # id of a finished list/dict -> (values, levels)
+    open_: set[int] = set()  # ids of the lists/dicts enclosing the current one
+    stack: list[tuple[Any, Path_, bool]] = [(data, (), False)]
+    while stack:
+        value, path, finished = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        key = id(value)
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        if finished:
+            open_.discard(key)
+            sizes = [done.get(id(child), (1, 0)) for _, child in items]
+            values = 1 + sum(size for size, _ in sizes) + (len(items) if isinstance(value, dict) else 0)
+            if values > MAX_NODES:
+                return path, f"document has more than {MAX_NODES:,} values once its YAML aliases are expanded"
+            done[key] = (values, 1 + max((levels for _, levels in sizes), default=0))
+        elif key in open_:
+            return path, "a value contains itself (through a YAML alias), so it never ends"
+        elif key in done:
+            if len(path) + done[key][1] > MAX_DEPTH:
+                return path, f"document is nested more than {MAX_DEPTH} levels deep"
+        elif len(path) >= MAX_DEPTH:
+            return path, f"document is nested more than {MAX_DEPTH} levels deep"
+        else:
+            for index, child in items:
+                for text in (index, child):
+                    if isinstance(text, str) and _SURROGATE.search(text):
+                        return path + (index,), _SURROGATE_MESSAGE
+            open_.add(key)
+            stack.append((value, path, True))
+            stack.extend((child, path + (index,), False) for index, child in reversed(items))
+    return None

@@ -68,7 +68,8 @@ def build_input(field: Field, options: list[Option] | None = None, offline_note:
         return FieldInput(field, moment, lambda: moment.value,
                           lambda v: setattr(moment, "value", _parse(dt.datetime.fromisoformat, v)))
     if kind == "textarea":
-        area = widgets.Textarea(value="", placeholder=field.placeholder, layout=WIDE, rows=3, style=_TEXT_STYLE)
+        area = widgets.Textarea(value="", placeholder=field.placeholder, layout=WIDE, rows=3,
+                                style=_TEXT_STYLE)
         return _text_input(field, area)
     text = widgets.Text(value="", placeholder=_placeholder(field, offline_note), layout=WIDE,
                         style=_TEXT_STYLE)
@@ -98,8 +99,8 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
         return FieldInput(field, select, lambda: list(select.value), lambda v: setattr(
             select, "value", tuple(x for x in (v or []) if x in values)))
     if field.type == "checkbox_group":
-        boxes = [widgets.Checkbox(value=False, description=label, indent=False, layout=PLAIN, style=_CHECKBOX_STYLE)
-                 for label, _ in pairs]
+        boxes = [widgets.Checkbox(value=False, description=label, indent=False, layout=PLAIN,
+                                  style=_CHECKBOX_STYLE) for label, _ in pairs]
         group = widgets.VBox(boxes, layout=WIDE)
 
         def write_group(value: Any) -> None:
@@ -113,7 +114,8 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
         radio = widgets.RadioButtons(options=pairs, value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, radio, lambda: radio.value,
                           lambda v: setattr(radio, "value", v if v in values else None))
-    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
+    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, layout=WIDE,
+                                style=_DESCRIPTION_STYLE)
     return FieldInput(field, dropdown, lambda: dropdown.value,
                       lambda v: setattr(dropdown, "value", v if v in values else None))
 
