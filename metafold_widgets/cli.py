@@ -28,6 +28,7 @@ from .session import SYSTEM_NAMES, Session
 from .workflows.audit import audit_summary, audit_table, project_events
 from .workflows.batch import create_batch, read_rows
 from .workflows.check import check_project
+from .workflows.sync import attach_files, sync_project, watch_project
 from .workflows.create import apply_everywhere
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_USER = 0, 1, 2
@@ -80,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("projects", nargs="+", help="project folders")
     check.add_argument("--format", choices=("table", "json"), default="table")
 
+    sync = commands.add_parser("sync", help="bring the folder, elabFTW and OMERO back into agreement")
+    sync.add_argument("project", help="project folder")
+    sync.add_argument("--answers", "-a", help="new answers (YAML/JSON) to apply everywhere")
+    sync.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    sync.add_argument("--no-attach", action="store_true", help="do not attach protocol/documentation files")
+    sync.add_argument("--watch", action="store_true", help="keep syncing at an interval until Ctrl-C")
+    sync.add_argument("--interval", type=float, default=60.0, help="seconds between syncs with --watch")
+    attach = commands.add_parser("attach", help="attach new or changed protocol/documentation files to elabFTW")
+    attach.add_argument("project", help="project folder")
+    attach.add_argument("--dry-run", action="store_true", help="list what would be uploaded")
+
     audit = commands.add_parser("audit", help="who created a project when, and every integration event")
     audit.add_argument("project", help="project folder")
     audit.add_argument("--format", choices=("text", "csv", "json"), default="text")
@@ -129,6 +141,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _batch(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command in ("sync", "attach"):
+        return _sync(args)
     if args.command == "config":
         return {"show": _config_show, "test": _config_test, "set-secret": _config_set_secret}[args.action](args)
     return _create(args)
@@ -255,6 +269,29 @@ def _batch(args: argparse.Namespace) -> int:
     if result.invalid:
         return EXIT_USER
     return EXIT_OK if result.ok else EXIT_UNEXPECTED
+
+
+def _sync(args: argparse.Namespace) -> int:
+    session = Session.from_environment()
+    try:
+        if args.command == "attach":
+            report = attach_files(session, args.project, dry_run=args.dry_run)
+        elif args.watch:
+            if args.interval <= 0:
+                raise UserError("--interval must be more than 0 seconds")
+            print(f"watching {args.project} every {args.interval:g} s; Ctrl-C stops", file=sys.stderr)
+            watch_project(session, args.project, args.interval, on_report=lambda r: print(r.summary(), flush=True))
+            return EXIT_OK
+        else:
+            answers = load_answers(args.answers) if args.answers else None
+            report = sync_project(session, args.project, answers, dry_run=args.dry_run,
+                                  attach=not args.no_attach)
+    finally:
+        session.close()
+    print(report.summary())
+    if report.errors:
+        return EXIT_UNEXPECTED
+    return EXIT_USER if report.conflicts else EXIT_OK
 
 
 def _audit(args: argparse.Namespace) -> int:

@@ -105,3 +105,22 @@ def _load_file(path: Path, label: str | None = None) -> Template:
 def _is_path_like(text: str) -> bool:
     return text.endswith(TEMPLATE_SUFFIXES) or text.startswith((".", "~", os.sep)) or \
         (len(text) > 2 and text[1] == ":" and text[2] in "\\/")
+
+
+def find_template_by_id(template_id: str, version: str | None = None,
+                        folder: str | os.PathLike[str] | None = None) -> tuple[Template | None, bool]:
+    """The template with ``template_id`` among the built-ins and ``folder``; (template, exact version?).
+
+    The exact version wins; otherwise the first one found is returned with ``False``.
+    """
+    candidates: list[Template] = []
+    for source in [None] + ([folder] if folder else []):
+        try:
+            found = find_templates(source)
+        except TemplateError:
+            continue
+        candidates += [t for _, t in found if isinstance(t, Template) and t.id == template_id]
+    for candidate in candidates:
+        if version is None or candidate.version == version:
+            return candidate, True
+    return (candidates[0], False) if candidates else (None, False)

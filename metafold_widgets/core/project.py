@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..errors import ProjectExistsError, UserError
-from .atomic import fsync_dir, rename_no_replace
+from .atomic import fsync_dir, rename_no_replace, write_atomic
+from .formats.elabftw import to_elabftw
+from .readme import render_readme
+from .record import ELABFTW_METADATA_FILE, README_FILE, to_json, write_record
 from .plan import Plan, plan_project
 from .template import Template
 
@@ -96,3 +99,13 @@ def _write_file(path: Path, content: str) -> None:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def rewrite_project_files(project: str | os.PathLike[str], template: Template,
+                          record: Mapping[str, Any]) -> None:
+    """Rewrite the record, elabftw-metadata.json and README.md from ``record`` (each atomically)."""
+    path = Path(project)
+    answers = record.get("answers", {})
+    write_atomic(path / ELABFTW_METADATA_FILE, to_json(to_elabftw(template, answers)))
+    write_atomic(path / README_FILE, render_readme(template, answers, record))
+    write_record(path, record)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..core.formats.elabftw import elabftw_value
-from ..core.loader import find_templates
+from ..core.loader import find_template_by_id
 from ..core.record import ELABFTW_METADATA_FILE, README_FILE, read_record
 from ..core.template import Template
 from ..core.validation import check_answers
-from ..errors import IntegrationError, MetafoldError, TemplateError
+from ..errors import IntegrationError, MetafoldError
 from ..session import Session
 
 STATUSES = ("pass", "warn", "fail", "skip")
@@ -135,19 +135,13 @@ def check_project(project: str | os.PathLike[str], session: Session | None = Non
 
 def _find_template(record: dict[str, Any], folder: str | os.PathLike[str] | None) -> tuple[Template | None, CheckResult]:
     wanted = record.get("template", {})
-    candidates: list[Template] = []
-    for source in [None] + ([folder] if folder else []):
-        try:
-            candidates += [t for _, t in find_templates(source) if isinstance(t, Template) and t.id == wanted.get("id")]
-        except TemplateError:
-            continue
-    exact = [t for t in candidates if t.version == wanted.get("version")]
-    if exact:
-        return exact[0], CheckResult("template", "pass", f"template {wanted.get('id')} {wanted.get('version')} found")
-    if candidates:
-        return candidates[0], CheckResult(
+    template, exact = find_template_by_id(str(wanted.get("id")), wanted.get("version"), folder)
+    if template is not None and exact:
+        return template, CheckResult("template", "pass", f"template {wanted.get('id')} {wanted.get('version')} found")
+    if template is not None:
+        return template, CheckResult(
             "template", "warn", f"the project used {wanted.get('id')} {wanted.get('version')}; only version "
-            f"{candidates[0].version} is available, checked against that",
+            f"{template.version} is available, checked against that",
             "Keep old template versions in your templates folder to check old projects exactly.")
     return None, CheckResult("template", "warn", f"template '{wanted.get('id')}' was not found; structure and "
                              "metadata rules cannot be checked", "Set METAFOLD_TEMPLATES_DIR to the lab's templates.")

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from ..fields import LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES, TEMPORAL_TYPES, Field, Group, field_key_from_name
 from ..source import Located
+from ..values import ValueProblem, coerce
 from ..template import Template
 
 PROVENANCE_KEY = "metafold"
@@ -183,6 +184,22 @@ def elabftw_value(field: Field, value: Any) -> Any:
     if field.type in LINK_TYPES:
         return str(value)
     return str(value) if not isinstance(value, str) else value
+
+
+def answer_from_elabftw(field: Field, value: Any) -> Any:
+    """The canonical answer for a value as elabFTW stores it (the inverse of :func:`elabftw_value`).
+
+    A value that no longer fits the field (edited by hand in elabFTW) is kept as text, so
+    the check reports it instead of losing it.
+    """
+    if field.type == "checkbox":
+        return value == "on" or value is True
+    if value in ("", None, []):
+        return None
+    try:
+        return coerce(field, value)
+    except ValueProblem:
+        return value
 
 
 def _template_default(field: Field) -> Any:

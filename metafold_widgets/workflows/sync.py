@@ -1,0 +1,245 @@
+"""Keep a project's folder, elabFTW experiment and OMERO dataset in agreement.
+
+The project record is the common ancestor: every successful sync leaves the record
+equal to elabFTW. So for each field:
+
+- changed here only (new answers given to sync)   -> pushed to elabFTW (``metadatamerge``),
+- changed in elabFTW only                          -> pulled into the record,
+- changed on both sides to different values        -> reported as a conflict, nothing overwritten.
+
+The record's answers change only after elabFTW accepted the push, so a failed push can
+never be mistaken for a remote change later. OMERO's key-value pairs are then rewritten
+from the record, keeping pairs users added in OMERO.web. The experiment's status is
+pulled into the record. Files in the project's protocol and documentation folders are
+attached to the experiment; unchanged files are never uploaded again.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
+from ..core.loader import find_template_by_id
+from ..core.plan import plan_integrations
+from ..core.project import rewrite_project_files
+from ..core.record import read_record, record_integration
+from ..core.template import Template
+from ..core.validation import resolve_answers
+from ..errors import IntegrationError, UserError
+from ..session import Session
+from ..adapters.omero import update_key_values
+
+ATTACH_FOLDER_WORDS = ("protocol", "documentation", "docs")
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, with ``dry_run``, would do)."""
+
+    project: Path
+    pushed: dict[str, Any] = field(default_factory=dict)
+    pulled: dict[str, Any] = field(default_factory=dict)
+    conflicts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    attached: list[str] = field(default_factory=list)
+    status: str | None = None
+    omero: str = ""
+    errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """True when anything was (or would be) changed."""
+        return bool(self.pushed or self.pulled or self.attached)
+
+    def summary(self) -> str:
+        """What happened, for people."""
+        verb = "would " if self.dry_run else ""
+        lines = [f"{self.project.name}:"]
+        lines += [f"  {verb}push {label} = {value!r} to elabFTW" for label, value in self.pushed.items()]
+        lines += [f"  {verb}pull {label} = {value!r} from elabFTW" for label, value in self.pulled.items()]
+        lines += [f"  CONFLICT {label}: here {here!r}, elabFTW {there!r} (nothing overwritten)"
+                  for label, (here, there) in self.conflicts.items()]
+        lines += [f"  {verb}attach {path}" for path in self.attached]
+        if self.status:
+            lines.append(f"  elabFTW status: {self.status}")
+        if self.omero:
+            lines.append(f"  OMERO: {self.omero}")
+        lines += [f"  ERROR {error}" for error in self.errors]
+        if len(lines) == 1:
+            lines.append("  already in agreement")
+        return "\n".join(lines)
+
+
+def sync_project(session: Session, project: str | os.PathLike[str], answers: Mapping[str, Any] | None = None,
+                 *, dry_run: bool = False, attach: bool = True) -> SyncReport:
+    """Bring the project's systems into agreement; ``answers`` are new answers edited here."""
+    path = Path(project)
+    record = read_record(path)
+    template = _template_of(record, session)
+    base = dict(record.get("answers", {}))
+    wanted = resolve_answers(template, answers, str(path)).values if answers is not None else base
+    report = SyncReport(path, dry_run=dry_run)
+    state = record.get("integrations", {}).get("elabftw", {})
+    client = session.elabftw
+    merged = dict(wanted)
+    if state.get("state") == "done" and client is not None:
+        try:
+            merged = _sync_elabftw(client, template, int(state["id"]), base, wanted, report)
+        except IntegrationError as exc:
+            report.errors.append(f"elabFTW: {exc}")
+            return report  # the record keeps its answers: nothing was agreed
+    elif wanted != base:
+        report.pushed.update({template.field(k).label: v for k, v in wanted.items() if base.get(k) != v})
+    if dry_run:
+        return report
+    if merged != base:
+        record["answers"] = merged
+        checked = resolve_answers(template, merged, str(path))
+        plans = plan_integrations(template, checked, record["project"]["name"], to_elabftw(template, merged))
+        for system, spec in plans.items():
+            if spec["enabled"] and system in record.get("integrations", {}):
+                record["integrations"][system]["payload"] = spec["payload"]
+        rewrite_project_files(path, template, record)
+        record_integration(path, "local", action="sync", result="done", state="done")
+    if report.status is not None:
+        record_integration(path, "elabftw", action="pull status", status=report.status)
+    if attach and state.get("state") == "done" and client is not None:
+        _attach_files(client, path, int(state["id"]), report)
+    _sync_omero(session, path, report)
+    return report
+
+
+def watch_project(session: Session, project: str | os.PathLike[str], interval: float = 60.0,
+                  on_report: Callable[[SyncReport], None] | None = None, rounds: int | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> int:
+    """Sync every ``interval`` seconds (elabFTW sends no webhooks); stops on Ctrl-C or after ``rounds``.
+
+    Returns the number of rounds run.
+    """
+    done = 0
+    try:
+        while rounds is None or done < rounds:
+            report = sync_project(session, project)
+            done += 1
+            if on_report is not None and (report.changed or report.conflicts or report.errors):
+                on_report(report)
+            if rounds is not None and done >= rounds:
+                break
+            sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    return done
+
+
+def _template_of(record: Mapping[str, Any], session: Session) -> Template:
+    wanted = record.get("template", {})
+    template, _ = find_template_by_id(str(wanted.get("id")), wanted.get("version"), session.templates_dir)
+    if template is None:
+        raise UserError(f"template '{wanted.get('id')}' {wanted.get('version')} was not found among the built-in "
+                        "templates or in METAFOLD_TEMPLATES_DIR; sync needs it to read the answers")
+    return template
+
+
+def _sync_elabftw(client: Any, template: Template, experiment_id: int, base: Mapping[str, Any],
+                  wanted: Mapping[str, Any], report: SyncReport) -> dict[str, Any]:
+    experiment = client.get_experiment(experiment_id)
+    remote_fields = (experiment.get("metadata") or {}).get("extra_fields") or {}
+    exported = to_elabftw(template, dict(wanted))
+    labels = {key: label for label, key in exported["metafold"]["field_keys"].items()}
+    fields = {f.key: f for f in template.fields}
+    merged = dict(wanted)
+    pushes: dict[str, Any] = {}
+    for key, field_spec in fields.items():
+        label = labels.get(key, field_spec.label)
+        here_changed = wanted.get(key) != base.get(key)
+        remote_spec = remote_fields.get(label)
+        remote = answer_from_elabftw(field_spec, remote_spec.get("value")) if remote_spec else None
+        there_changed = remote_spec is not None and remote != base.get(key)
+        if here_changed and there_changed and remote != wanted.get(key):
+            report.conflicts[label] = (wanted.get(key), remote)
+            merged[key] = base.get(key)
+        elif here_changed and key in wanted:
+            pushes[label] = exported["extra_fields"][label]["value"]
+        elif there_changed:
+            report.pulled[label] = remote
+            merged[key] = remote
+    status = experiment.get("status_title") or experiment.get("status")
+    report.status = str(status) if status not in (None, "") else None
+    report.pushed.update(pushes)
+    if pushes and not report.dry_run:
+        client.merge_metadata_values(experiment_id, pushes)
+    return {k: v for k, v in merged.items() if v is not None or k in wanted}
+
+
+def attach_files(session: Session, project: str | os.PathLike[str], dry_run: bool = False) -> SyncReport:
+    """Attach new or changed files of the protocol and documentation folders to the experiment."""
+    path = Path(project)
+    report = SyncReport(path, dry_run=dry_run)
+    state = read_record(path).get("integrations", {}).get("elabftw", {})
+    if state.get("state") != "done":
+        raise UserError(f"{path.name} has no elabFTW experiment yet (state: {state.get('state', 'none')})")
+    if session.elabftw is None:
+        raise UserError("elabFTW is not configured: set ELABFTW_URL and ELABFTW_API_KEY")
+    _attach_files(session.elabftw, path, int(state["id"]), report)
+    return report
+
+
+def _attach_files(client: Any, project: Path, experiment_id: int, report: SyncReport) -> None:
+    record = read_record(project)
+    state = record["integrations"]["elabftw"]
+    known: dict[str, str] = dict(state.get("attachments") or {})
+    changed = False
+    for path in sorted(_attachable(project)):
+        relative = path.relative_to(project).as_posix()
+        digest = _sha256(path)
+        if known.get(relative) == digest:
+            continue
+        report.attached.append(relative)
+        if report.dry_run:
+            continue
+        try:
+            client.upload(experiment_id, path, comment=f"{relative} (sha256 {digest[:12]})")
+        except IntegrationError as exc:
+            report.errors.append(f"elabFTW upload of {relative}: {exc}")
+            continue
+        known[relative] = digest
+        changed = True
+    if changed:
+        record_integration(project, "elabftw", action="attach", result="done", attachments=known)
+
+
+def _attachable(project: Path) -> list[Path]:
+    files = []
+    for folder in project.rglob("*"):
+        if folder.is_dir() and any(w in folder.name.lower() for w in ATTACH_FOLDER_WORDS) \
+                and not any(part.startswith(".") for part in folder.relative_to(project).parts):
+            files += [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return files
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sync_omero(session: Session, project: Path, report: SyncReport) -> None:
+    record = read_record(project)
+    state = record.get("integrations", {}).get("omero", {})
+    if state.get("state") != "done" or not session.is_configured("omero"):
+        return
+    if report.dry_run:
+        report.omero = "would rewrite the key-value pairs from the record"
+        return
+    try:
+        pairs = update_key_values(session.omero, int(state["id"]), state.get("payload", {}).get("key_values", []))
+    except IntegrationError as exc:
+        report.errors.append(f"OMERO: {exc}")
+        return
+    report.omero = f"{len(pairs)} key-value pairs in agreement with the record"
