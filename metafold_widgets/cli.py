@@ -28,6 +28,7 @@ from .session import SYSTEM_NAMES, Session
 from .workflows.audit import audit_summary, audit_table, project_events
 from .workflows.batch import create_batch, read_rows
 from .workflows.check import check_project
+from .workflows.resume import resume_project
 from .workflows.sync import attach_files, sync_project, watch_project
 from .workflows.create import apply_everywhere
 
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check projects: structure, metadata, linked records")
     check.add_argument("projects", nargs="+", help="project folders")
     check.add_argument("--format", choices=("table", "json"), default="table")
+
+    resume = commands.add_parser("resume", help="finish a project's pending or failed systems")
+    resume.add_argument("project", help="project folder")
+    resume.add_argument("--no-elabftw", action="store_true", help="leave elabFTW out")
+    resume.add_argument("--no-omero", action="store_true", help="leave OMERO out")
 
     sync = commands.add_parser("sync", help="bring the folder, elabFTW and OMERO back into agreement")
     sync.add_argument("project", help="project folder")
@@ -141,6 +147,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _batch(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "resume":
+        return _resume(args)
     if args.command in ("sync", "attach"):
         return _sync(args)
     if args.command == "config":
@@ -269,6 +277,21 @@ def _batch(args: argparse.Namespace) -> int:
     if result.invalid:
         return EXIT_USER
     return EXIT_OK if result.ok else EXIT_UNEXPECTED
+
+
+def _resume(args: argparse.Namespace) -> int:
+    skip = {system for system, off in (("elabftw", args.no_elabftw), ("omero", args.no_omero)) if off}
+    session = Session.from_environment()
+    try:
+        outcomes = resume_project(session, args.project, skip=skip,
+                                  on_step=lambda system, message: print(message, file=sys.stderr))
+    finally:
+        session.close()
+    for outcome in outcomes.values():
+        detail = outcome.url or outcome.message
+        print(f"{SYSTEM_NAMES[outcome.system]}: {outcome.state}" + (f" ({detail})" if detail else ""),
+              file=sys.stderr)
+    return EXIT_UNEXPECTED if any(o.state == "failed" for o in outcomes.values()) else EXIT_OK
 
 
 def _sync(args: argparse.Namespace) -> int:

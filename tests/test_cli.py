@@ -300,7 +300,7 @@ def test_create_from_the_tutorial(capsys, dest, example_template_path, example_a
                                 "OMERO: skipped (OMERO is not configured)"]
     project = dest / TUTORIAL_NAME
     assert out == f"{project}\n"
-    assert read_record(project)["integrations"]["elabftw"]["state"] == "off"
+    assert read_record(project)["integrations"]["elabftw"]["state"] == "pending"
     assert project.is_dir()
     record = read_record(project)
     assert record["template"]["id"] == "multi-modal-imaging"

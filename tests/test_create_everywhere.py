@@ -53,9 +53,10 @@ def test_project_gets_its_experiment_with_metadata_tags_and_provenance(tmp_path,
     record = read_record(result.path)
     assert record["integrations"]["elabftw"]["state"] == "done"
     assert record["integrations"]["elabftw"]["id"] == outcome.id
-    assert record["integrations"]["omero"]["state"] == "off"  # not configured: a note, not an error
+    assert record["integrations"]["omero"]["state"] == "pending"  # not configured: a note, not an error
+    assert record["integrations"]["omero"]["reason"] == "OMERO is not configured"
     assert [(e["system"], e["result"]) for e in log_lines(result.path)] == [
-        ("local", "done"), ("elabftw", "done"), ("omero", "off")]
+        ("local", "done"), ("elabftw", "done"), ("omero", "skipped")]
 
 
 def test_a_failing_server_keeps_the_local_project_and_records_why(tmp_path, session, fake_elabftw, answers):

@@ -289,11 +289,14 @@ def test_dropped_post_is_sent_again_once(fake_elabftw):
     assert [e["id"] for e in fake_elabftw.experiments()] == [new_id]
 
 
-def test_post_timeout_after_commit_creates_no_duplicate(fake_elabftw):
+def test_post_timeout_is_never_sent_again_and_resume_finds_it(fake_elabftw):
     client = client_for(fake_elabftw, timeout=(2.0, 0.3))
     fake_elabftw.inject(Fault.delay(1.0), method="POST", path_prefix="/api/v2/experiments")
-    new_id = client.create_experiment("Slow", marker="metafold-project:slow")
-    assert [e["id"] for e in fake_elabftw.experiments()] == [new_id]
+    with pytest.raises(ElabftwError, match="may still be doing it.*resume"):
+        client.create_experiment("Slow", marker="metafold-project:slow")
+    assert fake_elabftw.wait_idle()
+    found = client.create_experiment("Slow", marker="metafold-project:slow", check_existing=True)
+    assert [e["id"] for e in fake_elabftw.experiments()] == [found]
 
 
 def test_persistent_server_errors_on_create_are_no_false_success(fake_elabftw):

@@ -4,8 +4,10 @@
   exponential backoff on connection errors, 429 (honouring Retry-After) and 5xx.
 - A POST that creates an experiment is never retried blindly: each new experiment
   carries a unique marker in its body, and after an ambiguous failure (lost response,
-  timeout, 5xx) the client searches for that marker before trying again, so no
-  duplicate experiment can appear.
+  5xx) the client searches for that marker before trying again, so no duplicate
+  experiment can appear. After a read timeout the server may still be applying the
+  request, so nothing is sent again: the error says to resume later, and resuming
+  looks the marker up first.
 - ``/info`` is read once per client and decides how to talk to the server: metadata
   on POST (>= 5.2, else create then PATCH), ``metadatamerge`` (>= 5.6),
   ``hide_main_text`` (>= 5.4, else the legacy metadata key).
@@ -326,6 +328,12 @@ class ElabftwClient:
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 self.requests_sent += 1
                 log.warning("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt + 1)
+                if ambiguous and isinstance(exc, requests.exceptions.ReadTimeout):
+                    # the server has the request and may still be applying it: a lookup now could
+                    # miss it and a second POST could duplicate it. Leave it to a later resume.
+                    raise ElabftwError(f"could not {action}: elabFTW at {self.settings.url} did not answer in "
+                                       "time and may still be doing it; run 'metafold resume' later (it looks "
+                                       "for the experiment before creating anything)") from None
                 if ambiguous:
                     raise _Ambiguous(_short(exc)) from None
                 if retry and not last:

@@ -513,6 +513,8 @@ class FakeElabftw:
         self.hook_errors: list[BaseException] = []
         self._keys = {k: dict(v) for k, v in (keys if keys is not None else DEFAULT_KEYS).items()}
         self._lock = threading.RLock()
+        self._idle = threading.Condition()
+        self._active = 0
         self._faults: list[_FaultRule] = []
         self._closing = threading.Event()
         self._seed()
@@ -563,6 +565,11 @@ class FakeElabftw:
             raise ValueError("times must be at least 1")
         with self._lock:
             self._faults.append(_FaultRule(fault, method.upper() if method else None, path_prefix, times))
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault still waiting: the server has recovered."""
+        with self._lock:
+            self._faults.clear()
 
     def pending_faults(self) -> int:
         """How many injected fault uses are still waiting."""
@@ -714,7 +721,22 @@ class FakeElabftw:
 
     # -- HTTP plumbing --------------------------------------------------------------------------
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being processed (a slow one may still be applying); True if idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
     def _serve(self, handler: _Handler) -> None:
+        with self._idle:
+            self._active += 1
+        try:
+            self._serve_one(handler)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _serve_one(self, handler: _Handler) -> None:
         body = self._read_body(handler)
         split = urlsplit(handler.path)
         headers = {k: (REDACTED if k.lower() == "authorization" else v) for k, v in handler.headers.items()}

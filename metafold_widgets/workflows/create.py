@@ -19,6 +19,7 @@ from ..core.template import Template
 from ..errors import IntegrationError
 from ..session import SYSTEM_NAMES, Session
 from .elabftw_step import push_experiment
+from .omero_step import omero_web_base, push_dataset
 
 SYSTEMS = ("elabftw", "omero")
 
@@ -86,7 +87,18 @@ def apply_everywhere(session: Session, plan: Plan, *, skip: Collection[str] = ()
 def run_step(session: Session, project: Path, plan: Plan, system: str, *, skip: Collection[str] = (),
              on_step: StepProgress | None = None, resuming: bool = False) -> StepOutcome:
     """Run one system's step for an existing project and record its outcome."""
-    spec = plan.integrations[system]
+    return run_planned_step(session, project, system, plan.integrations[system], skip=skip, on_step=on_step,
+                            resuming=resuming)
+
+
+def run_planned_step(session: Session, project: Path, system: str, spec: Mapping[str, Any], *,
+                     skip: Collection[str] = (), on_step: StepProgress | None = None,
+                     resuming: bool = False) -> StepOutcome:
+    """Run one system's step from its planned ``spec`` (enabled, reason, payload) and record the outcome.
+
+    With ``resuming``, a record that a lost answer may already have created is looked up
+    first, so nothing is ever created twice.
+    """
     name = SYSTEM_NAMES.get(system, system)
     notify = on_step or (lambda system, message: None)
     if not spec["enabled"]:
@@ -97,7 +109,8 @@ def run_step(session: Session, project: Path, plan: Plan, system: str, *, skip: 
         return StepOutcome(system, "skipped", message=reason)
     if not session.is_configured(system):
         reason = f"{name} is not configured"
-        record_integration(project, system, state="off", reason=reason, action="skip")
+        # still pending: 'metafold resume' creates it once the system is configured
+        record_integration(project, system, state="pending", reason=reason, action="skip", result="skipped")
         return StepOutcome(system, "skipped", message=reason)
     notify(system, f"creating the {name} record")
     try:
@@ -105,8 +118,9 @@ def run_step(session: Session, project: Path, plan: Plan, system: str, *, skip: 
             assert session.elabftw is not None
             remote_id, url = push_experiment(session.elabftw, project, read_record(project), spec["payload"],
                                              resuming=resuming)
-        else:  # OMERO arrives with its adapter
-            return StepOutcome(system, "skipped", message=f"{name} is not configured")
+        else:
+            remote_id, url = push_dataset(session.omero, project, read_record(project), spec["payload"],
+                                          resuming=resuming, web_url=omero_web_base(session))
     except IntegrationError as exc:
         record_integration(project, system, state="failed", error=str(exc), action="create", result="failed")
         notify(system, f"{name} failed: {exc}")
