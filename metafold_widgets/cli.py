@@ -226,7 +226,7 @@ def _create(args: argparse.Namespace) -> int:
     skip = {system for system, off in (("elabftw", args.no_elabftw), ("omero", args.no_omero)) if off}
     session = Session.from_environment()
     try:
-        result = apply_everywhere(session, plan, skip=skip,
+        result = apply_everywhere(session, plan, skip=skip, template=template,
                                   on_step=lambda system, message: print(message, file=sys.stderr))
     finally:
         session.close()

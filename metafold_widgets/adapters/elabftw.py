@@ -199,6 +199,15 @@ class ElabftwClient:
             fields.setdefault(name, {"type": "text"})["value"] = value
         return self.update_experiment(experiment_id, metadata=current)
 
+    def add_extra_field(self, experiment_id: int, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Add (or replace) one custom field, e.g. a url field linking to the OMERO dataset."""
+        if self.info().version_int >= VERSION_METADATA_MERGE:
+            merge = {"extra_fields": {name: dict(spec)}}
+            return self.update_experiment(experiment_id, metadatamerge=json.dumps(merge, ensure_ascii=False))
+        current = self.get_experiment(experiment_id).get("metadata") or {}
+        current.setdefault("extra_fields", {})[name] = dict(spec)
+        return self.update_experiment(experiment_id, metadata=current)
+
     def set_hide_main_text(self, experiment_id: int, hide: bool) -> dict[str, Any]:
         """Hide or show the main text, with the key this server version understands."""
         if self.info().version_int >= VERSION_HIDE_MAIN_TEXT:

@@ -17,7 +17,7 @@ from ..errors import ProjectExistsError, UserError
 from .atomic import fsync_dir, rename_no_replace, write_atomic
 from .formats.elabftw import to_elabftw
 from .readme import render_readme
-from .record import ELABFTW_METADATA_FILE, README_FILE, to_json, write_record
+from .record import ELABFTW_METADATA_FILE, README_FILE, read_record, to_json, write_record
 from .plan import Plan, plan_project
 from .template import Template
 
@@ -109,3 +109,10 @@ def rewrite_project_files(project: str | os.PathLike[str], template: Template,
     write_atomic(path / ELABFTW_METADATA_FILE, to_json(to_elabftw(template, answers)))
     write_atomic(path / README_FILE, render_readme(template, answers, record))
     write_record(path, record)
+
+
+def rewrite_readme(project: str | os.PathLike[str], template: Template) -> None:
+    """Rewrite README.md from the current record (e.g. to show new links)."""
+    path = Path(project)
+    record = read_record(path)
+    write_atomic(path / README_FILE, render_readme(template, record.get("answers", {}), record))

@@ -191,7 +191,8 @@ class CreateProjectApp(widgets.VBox):
         try:
             check_destination(plan)
             result = apply_everywhere(
-                self.session, plan, progress=lambda done, total, message: setattr(self.progress, "value", done),
+                self.session, plan, template=self.form.template,
+                progress=lambda done, total, message: setattr(self.progress, "value", done),
                 on_step=lambda system, message: setattr(self.progress, "description", SYSTEM_NAMES[system]))
         except UserError as exc:
             self.result.value = _message("error", f"{exc} Nothing was created.")

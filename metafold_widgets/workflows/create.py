@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
 from ..core.plan import Plan, plan_project
-from ..core.project import Progress, apply_plan
+from ..core.project import Progress, apply_plan, rewrite_readme
 from ..core.record import read_record, record_integration
 from ..core.template import Template
 from ..errors import IntegrationError
 from ..session import SYSTEM_NAMES, Session
+from .crosslinks import link_records
 from .elabftw_step import push_experiment
 from .omero_step import omero_web_base, push_dataset
 
@@ -72,16 +73,27 @@ def create_project_everywhere(session: Session, template: Template, answers: Map
     input before anything is written; integration failures are recorded, not raised.
     """
     plan = plan_project(template, answers, dest, name, created_by=created_by, now=now)
-    return apply_everywhere(session, plan, skip=skip, progress=progress, on_step=on_step)
+    return apply_everywhere(session, plan, skip=skip, progress=progress, on_step=on_step, template=template)
 
 
 def apply_everywhere(session: Session, plan: Plan, *, skip: Collection[str] = (),
-                     progress: Progress | None = None, on_step: StepProgress | None = None) -> CreateResult:
-    """Create a planned project's folder, then its record in each enabled and configured system."""
+                     progress: Progress | None = None, on_step: StepProgress | None = None,
+                     template: Template | None = None) -> CreateResult:
+    """Create a planned project's folder, then its record in each enabled and configured system,
+    then link the records to each other. With ``template``, the README is rewritten to show
+    the links."""
     path = apply_plan(plan, progress)
     outcomes = {system: run_step(session, path, plan, system, skip=skip, on_step=on_step)
                 for system in SYSTEMS if system in plan.integrations}
+    finish_links(session, path, template)
     return CreateResult(path, plan, outcomes)
+
+
+def finish_links(session: Session, project: Path, template: Template | None) -> None:
+    """Cross-link the records and show the links in the README."""
+    link_records(session, project)
+    if template is not None:
+        rewrite_readme(project, template)
 
 
 def run_step(session: Session, project: Path, plan: Plan, system: str, *, skip: Collection[str] = (),

@@ -12,7 +12,8 @@ from typing import Collection
 
 from ..core.record import read_record
 from ..session import Session
-from .create import SYSTEMS, StepOutcome, StepProgress, run_planned_step
+from ..core.loader import find_template_by_id
+from .create import SYSTEMS, StepOutcome, StepProgress, finish_links, run_planned_step
 
 RESUMABLE_STATES = ("pending", "failed")
 
@@ -39,4 +40,7 @@ def resume_project(session: Session, project: str | os.PathLike[str], *, skip: C
         spec = {"enabled": True, "reason": "", "payload": state["payload"]}
         outcomes[system] = run_planned_step(session, path, system, spec, skip=skip, on_step=on_step,
                                             resuming=True)
+    wanted = read_record(path).get("template", {})
+    template, _ = find_template_by_id(str(wanted.get("id")), wanted.get("version"), session.templates_dir)
+    finish_links(session, path, template)
     return outcomes
