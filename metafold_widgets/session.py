@@ -132,8 +132,11 @@ class Session:
             self._omero = None
 
     def _register_omero_options(self) -> None:
+        # names, not ids: they read well in a form, and the OMERO step accepts either
         self.options.register("omero_groups_api",
-                              lambda: [g.getName() for g in self.omero.getGroupsMemberOf()])
+                              lambda: [name for _, name in omero_adapter.list_groups(self.omero)])
+        self.options.register("omero_projects_api",
+                              lambda: list(dict.fromkeys(name for _, name in omero_adapter.list_projects(self.omero))))
 
     # --- all systems --------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ def test_project_gets_its_experiment_with_metadata_tags_and_provenance(tmp_path,
     assert record["integrations"]["elabftw"]["id"] == outcome.id
     assert record["integrations"]["omero"]["state"] == "pending"  # not configured: a note, not an error
     assert record["integrations"]["omero"]["reason"] == "OMERO is not configured"
+    assert f"[{outcome.id}]({outcome.url})" in (result.path / "README.md").read_text()
     assert [(e["system"], e["result"]) for e in log_lines(result.path)] == [
         ("local", "done"), ("elabftw", "done"), ("omero", "skipped")]
 

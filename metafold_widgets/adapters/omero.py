@@ -170,9 +170,13 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
     the researcher's pairs are left alone (see :func:`update_key_values`).
     """
     import_omero()
+    from omero.model import ProjectDatasetLinkI, ProjectI
+    from omero.rtypes import rstring
     mode = _project_mode(project_link)
+    if mode == LINK_TO_EXISTING and not project:
+        raise OmeroError("'Link to Existing' needs the name of the OMERO project to link to")
+    pairs = _checked_pairs(key_values)
     ctx, group_id = write_context(conn, group)
-    pairs = to_pairs(key_values)
     managed = list(dict.fromkeys(key for key, _ in pairs))
     facts = _provenance_pairs(uid, provenance or {})
     found = _find_project_dataset(conn, uid, ctx)
@@ -185,12 +189,8 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
     if pairs:
         dataset.linkAnnotation(_map_annotation(CLIENT_NS, pairs))
     dataset.linkAnnotation(_map_annotation(PRODUCT_NS, facts + [(MANAGED_KEY, key) for key in managed]))
-    from omero.model import ProjectDatasetLinkI, ProjectI
-    from omero.rtypes import rstring
     if mode == LINK_TO_EXISTING:
-        if not project:
-            raise OmeroError("'Link to Existing' needs the name of the OMERO project to link to")
-        parent = ProjectI(_find_project(conn, project, ctx, group_id), False)
+        parent = ProjectI(_find_project(conn, str(project), ctx, group_id), False)
     else:
         parent = ProjectI()
         parent.setName(rstring(project or name))
@@ -214,6 +214,7 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
     """
     import_omero()
     from omero.sys import ParametersI
+    new_pairs = _checked_pairs(pairs)
     params = ParametersI()
     params.addId(dataset_id)
     params.map["namespaces"] = _rlist_of_strings([CLIENT_NS, PRODUCT_NS])
@@ -231,7 +232,6 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
             raise OmeroError(f"OMERO dataset {dataset_id} does not exist or is not visible to you")
         group_id = int(dataset.getDetails().getGroup().getId().getValue())
     annotations = _annotations_by_ns(links)
-    new_pairs = to_pairs(pairs)
     new_keys = list(dict.fromkeys(key for key, _ in new_pairs))
     product = annotations.get(PRODUCT_NS, [None])[0]
     product_pairs = _pairs_of(product) if product is not None else []
@@ -263,6 +263,16 @@ def _project_mode(project_link: str | None) -> str:
     if project_link == LINK_TO_EXISTING:
         return LINK_TO_EXISTING
     raise OmeroError(f"unknown OMERO project choice {project_link!r}: use '{CREATE_NEW}' or '{LINK_TO_EXISTING}'")
+
+
+def _checked_pairs(values: PairsLike) -> list[Pair]:
+    """Normalised pairs; OmeroError (before any call) when one cannot be stored."""
+    pairs = to_pairs(values)
+    try:
+        split_long_values(pairs)
+    except ValueError as exc:
+        raise OmeroError(str(exc)) from None
+    return pairs
 
 
 def _provenance_pairs(uid: str, provenance: Mapping[str, Any]) -> list[Pair]:

@@ -3,7 +3,8 @@
 Numbers use a text box on purpose: a blank number stays blank (a FloatText would
 show 0), an out-of-range entry is reported instead of silently clamped, and a decimal
 comma is accepted. Layout and style objects are shared between inputs, which keeps a
-500-field form quick to build.
+500-field form quick to build. Each input's description is its field's label, so screen
+readers and ``get_by_label`` find it; the form's CSS hides it, as the label is shown above.
 """
 from __future__ import annotations
 
@@ -51,28 +52,32 @@ def build_input(field: Field, options: list[Option] | None = None, offline_note:
     kind = field.type
     choices = options if options is not None else list(field.options)
     if kind == "checkbox":
-        box = widgets.Checkbox(value=False, indent=False, description="", layout=WIDE, style=_CHECKBOX_STYLE)
+        box = widgets.Checkbox(value=False, indent=False, description=field.label, layout=WIDE,
+                               style=_CHECKBOX_STYLE)
         return FieldInput(field, box, lambda: box.value, lambda v: setattr(box, "value", bool(v)))
     if field.has_choices and (choices or not field.options_source):
         return _choice_input(field, choices)
     if kind == "date":
-        picker = widgets.DatePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
+        picker = widgets.DatePicker(value=None, description=field.label, layout=WIDE,
+                                    style=_DESCRIPTION_STYLE)
         return FieldInput(field, picker, lambda: picker.value,
                           lambda v: setattr(picker, "value", _parse(dt.date.fromisoformat, v)))
     if kind == "time":
-        clock = widgets.TimePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
+        clock = widgets.TimePicker(value=None, description=field.label, layout=WIDE,
+                                   style=_DESCRIPTION_STYLE)
         return FieldInput(field, clock, lambda: clock.value,
                           lambda v: setattr(clock, "value", _parse(dt.time.fromisoformat, v)))
     if kind == "datetime":
-        moment = widgets.NaiveDatetimePicker(value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
+        moment = widgets.NaiveDatetimePicker(value=None, description=field.label, layout=WIDE,
+                                             style=_DESCRIPTION_STYLE)
         return FieldInput(field, moment, lambda: moment.value,
                           lambda v: setattr(moment, "value", _parse(dt.datetime.fromisoformat, v)))
     if kind == "textarea":
-        area = widgets.Textarea(value="", placeholder=field.placeholder, layout=WIDE, rows=3,
-                                style=_TEXT_STYLE)
+        area = widgets.Textarea(value="", description=field.label, placeholder=field.placeholder,
+                                layout=WIDE, rows=3, style=_TEXT_STYLE)
         return _text_input(field, area)
-    text = widgets.Text(value="", placeholder=_placeholder(field, offline_note), layout=WIDE,
-                        style=_TEXT_STYLE)
+    text = widgets.Text(value="", description=field.label, placeholder=_placeholder(field, offline_note),
+                        layout=WIDE, style=_TEXT_STYLE)
     return _text_input(field, text, free_text_fallback=field.has_choices)
 
 
@@ -94,8 +99,8 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
     pairs = [(option.label, option.value) for option in choices]
     values = {value for _, value in pairs}
     if field.type == "multi_select":
-        select = widgets.SelectMultiple(options=pairs, value=(), rows=min(max(len(pairs), 2), 8), layout=WIDE,
-                                        style=_DESCRIPTION_STYLE)
+        select = widgets.SelectMultiple(options=pairs, value=(), rows=min(max(len(pairs), 2), 8),
+                                        description=field.label, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, select, lambda: list(select.value), lambda v: setattr(
             select, "value", tuple(x for x in (v or []) if x in values)))
     if field.type == "checkbox_group":
@@ -111,11 +116,12 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
         return FieldInput(field, group, lambda: [v for box, (_, v) in zip(boxes, pairs) if box.value],
                           write_group)
     if field.type == "radio":
-        radio = widgets.RadioButtons(options=pairs, value=None, layout=WIDE, style=_DESCRIPTION_STYLE)
+        radio = widgets.RadioButtons(options=pairs, value=None, description=field.label, layout=WIDE,
+                                     style=_DESCRIPTION_STYLE)
         return FieldInput(field, radio, lambda: radio.value,
                           lambda v: setattr(radio, "value", v if v in values else None))
-    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, layout=WIDE,
-                                style=_DESCRIPTION_STYLE)
+    dropdown = widgets.Dropdown(options=[_BLANK_CHOICE, *pairs], value=None, description=field.label,
+                                layout=WIDE, style=_DESCRIPTION_STYLE)
     return FieldInput(field, dropdown, lambda: dropdown.value,
                       lambda v: setattr(dropdown, "value", v if v in values else None))
 

@@ -12,6 +12,14 @@ CSS = """
 .metafold-note { color: #7d4e00; font-size: 0.9em; }
 .metafold-error { font-size: 0.9em; font-weight: 600; }
 .metafold-plan { background: #f6f8fa; padding: 0.6em; max-height: 30em; overflow: auto; }
+/* Inputs carry their field's label as description for screen readers; the label above shows it. */
+.metafold-field > .widget-inline-hbox > .widget-label,
+.metafold-field > .widget-radio > .widget-label,
+.metafold-field > .widget-checkbox .widget-label-basic > span {
+  position: absolute !important; width: 1px !important; height: 1px !important; margin: -1px !important;
+  padding: 0 !important; border: 0 !important; overflow: hidden !important; clip: rect(0 0 0 0) !important;
+  white-space: nowrap !important;
+}
 </style>
 """
 
