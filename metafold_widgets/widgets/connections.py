@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from ..errors import MetafoldError
 from ..session import Session
 
-_WIDE = widgets.Layout(width="100%", max_width="40em")
+_WIDE = widgets.Layout(width="auto", max_width="40em")  # "100%" plus the margin would overflow
 _LABEL = {"description_width": "9em"}
 
 
