@@ -289,3 +289,60 @@ def test_uploaded_template_is_used(app):
 
 def test_integrations_are_shown_as_off_without_servers(app):
     assert "elabFTW" in app.integrations.value and "not configured" in app.integrations.value
+
+
+# --- the connections panel ----------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::metafold_widgets.config.InsecureConnectionWarning")
+def test_connection_panel_connects_and_forgets_the_key(fake_elabftw, tmp_path):
+    from metafold_widgets.testing.fake_elabftw import WRITE_KEY
+    from metafold_widgets.widgets import ConnectionPanel
+
+    session = Session(projects_dir=tmp_path)
+    changed = []
+    panel = ConnectionPanel(session, on_change=lambda: changed.append(True))
+    panel.elab_url.value = fake_elabftw.url
+    panel.elab_key.value = "1-wrong-key"
+    panel.elab_button.click()
+    assert "HTTP 401" in panel.elab_status.value and panel.elab_key.value == ""
+    assert "1-wrong-key" not in panel.elab_status.value and not changed
+    panel.elab_key.value = WRITE_KEY
+    panel.elab_button.click()
+    assert "connected to elabFTW 5.6.12" in panel.elab_status.value
+    assert panel.elab_key.value == "" and changed == [True]
+    assert session.is_configured("elabftw") and WRITE_KEY not in repr(session)
+    state = json.dumps([w.get_state() for w in panel.children if hasattr(w, "get_state")], default=str)
+    assert WRITE_KEY not in state
+
+
+def test_connection_panel_says_how_to_install_omero(tmp_path):
+    from metafold_widgets.widgets import ConnectionPanel
+
+    panel = ConnectionPanel(Session(projects_dir=tmp_path))
+    panel.omero_host.value, panel.omero_user.value, panel.omero_password.value = "omero.example.org", "ada", "pw"
+    panel.omero_button.click()
+    assert panel.omero_password.value == ""
+    try:
+        import omero  # noqa: F401
+    except ImportError:
+        assert "omero-py" in panel.omero_status.value and "pip install" in panel.omero_status.value
+
+
+@pytest.mark.filterwarnings("ignore::metafold_widgets.config.InsecureConnectionWarning")
+def test_app_uses_a_new_connection_for_dropdowns(fake_elabftw, tmp_path):
+    from metafold_widgets.testing.fake_elabftw import WRITE_KEY
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "cat.yaml").write_text("name: Cat\nfields:\n  category: {type: dropdown, options_source: "
+                                      "elabftw_categories_api}\n")
+    app = CreateProjectApp(Session(projects_dir=tmp_path, templates_dir=folder), template=str(folder / "cat.yaml"))
+    assert isinstance(app.form.inputs["category"].widget, widgets.Text)
+    app.connections.elab_url.value = fake_elabftw.url
+    app.connections.elab_key.value = WRITE_KEY
+    app.connections.elab_button.click()
+    _wait_for(app.form, "category")
+    assert [label for label, _ in app.form.inputs["category"].widget.options][1:] == [
+        "Imaging", "Spectroscopy", "Simulation"]
+    assert "configured" in app.integrations.value
