@@ -112,3 +112,12 @@ def test_cli_batch(tmp_path, capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert code == 2 and "row 2" in err and "Stain" in err
     assert sorted(p.name for p in dest.iterdir()) == ["S-1", "S-2", "S-3"]
+
+
+def test_progress_bar_follows_a_batch(tmp_path, template):
+    from metafold_widgets.widgets import ProgressBar
+
+    bar = ProgressBar("Creating")
+    create_batch(Session(), template, [{"sample": f"S-{n}"} for n in range(5)], tmp_path, jobs=2,
+                 progress=bar.update)
+    assert (bar.bar.value, bar.bar.max) == (5, 5) and "5/5" in bar.message.value

@@ -2,6 +2,7 @@
 from .connections import ConnectionPanel
 from .create_app import CreateProjectApp
 from .form import TemplateForm
+from .progress import ProgressBar
 from .validate_app import ValidateProjectApp
 
-__all__ = ["ConnectionPanel", "CreateProjectApp", "TemplateForm", "ValidateProjectApp"]
+__all__ = ["ConnectionPanel", "CreateProjectApp", "ProgressBar", "TemplateForm", "ValidateProjectApp"]
