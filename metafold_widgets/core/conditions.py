@@ -55,12 +55,17 @@ class Not:
 Condition = Union[Compare, AllOf, AnyOf, Not]
 
 
-def parse_condition(spec: Any) -> Condition:
+MAX_DEPTH = 32
+
+
+def parse_condition(spec: Any, depth: int = 0) -> Condition:
     """Build a Condition from its template spelling; raises ConditionSyntaxError."""
+    if depth > MAX_DEPTH:
+        raise ConditionSyntaxError(f"conditions are nested too deeply (more than {MAX_DEPTH} levels)")
     if isinstance(spec, list):
         if not spec:
             raise ConditionSyntaxError("an empty list of conditions")
-        return AllOf(tuple(parse_condition(part) for part in spec))
+        return AllOf(tuple(parse_condition(part, depth + 1) for part in spec))
     if not isinstance(spec, Mapping):
         raise ConditionSyntaxError(f"a condition must be a mapping like {{field: x, equals: y}}, not {spec!r}")
     combinators = [key for key in spec if key in COMBINATORS]
@@ -69,10 +74,10 @@ def parse_condition(spec: Any) -> Condition:
             raise ConditionSyntaxError(f"'{combinators[0]}' must stand alone in its condition")
         key, body = combinators[0], spec[combinators[0]]
         if key == "not":
-            return Not(parse_condition(body))
+            return Not(parse_condition(body, depth + 1))
         if not isinstance(body, list) or not body:
             raise ConditionSyntaxError(f"'{key}' needs a non-empty list of conditions")
-        parts = tuple(parse_condition(part) for part in body)
+        parts = tuple(parse_condition(part, depth + 1) for part in body)
         return AllOf(parts) if key == "all" else AnyOf(parts)
     if "field" not in spec:
         raise ConditionSyntaxError("a condition needs 'field' (or 'all', 'any', 'not')")

@@ -253,9 +253,17 @@ class _TemplateBuilder:
                 self.report(path + ("pattern",), f"pattern is not a valid regular expression: {exc}", key)
                 pattern = None
         units = spec.get("units") or ()
-        if isinstance(units, str):
+        if isinstance(units, (str, int, float)) and not isinstance(units, bool):
             units = (units,)
-        unit = str(spec.get("unit") or "")
+        if not isinstance(units, (list, tuple)) or not all(
+                isinstance(u, (str, int, float)) and not isinstance(u, bool) for u in units):
+            self.report(path + ("units",), "'units' must be a list of unit names", key)
+            units = ()
+        unit = spec.get("unit") or ""
+        if not isinstance(unit, (str, int, float)) or isinstance(unit, bool):
+            self.report(path + ("unit",), "'unit' must be a unit name", key)
+            unit = ""
+        unit = str(unit)
         options = self._options(spec.get("options"), path + ("options",), key)
         options_source = spec.get("options_source")
         if options_source is not None and str(options_source) not in known_options_sources():

@@ -30,6 +30,9 @@ _TIME_RE = re.compile(_TIME_TEXT, re.ASCII)
 _DATETIME_RE = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME_TEXT})?", re.ASCII)
 
 
+MAX_NUMBER = 10 ** 300  # beyond any measurement; keeps conversions to text and float safe
+
+
 class ValueProblem(ValueError):
     """A raw answer cannot become a value of its field."""
 
@@ -119,9 +122,15 @@ def _checkbox(raw: Any) -> bool:
 
 def _text(raw: Any) -> str:
     if isinstance(raw, str):
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueProblem("contains characters that are not valid Unicode text") from None
         return raw.strip()
     if isinstance(raw, bool) or isinstance(raw, (list, dict, set, tuple)):
         raise ValueProblem(f"must be text, not {_show(raw)}")
+    if isinstance(raw, int) and abs(raw) > MAX_NUMBER:
+        raise ValueProblem("is a number too large to store as text")
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw)
@@ -130,6 +139,8 @@ def _text(raw: Any) -> str:
 def _number(raw: Any, integer: bool) -> int | float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise ValueProblem(f"must be a number, not {_show(raw)}")
+    if isinstance(raw, int) and abs(raw) > MAX_NUMBER or isinstance(raw, str) and len(raw) > 400:
+        raise ValueProblem("is too large a number")
     if isinstance(raw, str):
         text = raw.strip().replace("\u2212", "-")
         if "," in text and "." not in text and text.count(",") == 1:
@@ -139,6 +150,8 @@ def _number(raw: Any, integer: bool) -> int | float:
         except ValueError:
             raise ValueProblem(f"must be a number, not {_show(raw)}") from None
     else:
+        if isinstance(raw, Decimal) and not raw.is_finite():
+            raise ValueProblem("must be a finite number")
         number = raw if isinstance(raw, int) else float(raw)
     if isinstance(number, float) and not math.isfinite(number):
         raise ValueProblem("must be a finite number")
@@ -291,5 +304,7 @@ def _is_url(text: str) -> bool:
 
 
 def _show(raw: Any) -> str:
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) > MAX_NUMBER:
+        return "a very large number"
     text = repr(raw) if not isinstance(raw, str) else f"'{raw}'"
     return text if len(text) <= 60 else text[:57] + "...'"
