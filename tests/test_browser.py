@@ -8,29 +8,13 @@ Without Chromium or Playwright the tests are skipped (and fail in CI, where both
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-APPS = ROOT / "voila_apps"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVER_START_SECONDS = 120
-UI_TIMEOUT_MS = 60_000  # the first render waits for a kernel, which can take seconds on a busy machine
+from browser_support import Browser, Locator, Page, VoilaServer, chromium, expect, open_app, run_voila, screenshot
 
 # A lab template found through $METAFOLD_TEMPLATES_DIR, with every field type the form offers.
 TEMPLATE_FOLDER = "lab-templates"
@@ -113,120 +97,33 @@ fields:
 TEMPLATE_OPTION = f"Browser All Types 2.0.0 ({TEMPLATE_FOLDER})"
 
 
-def _missing(reason: str) -> None:
-    """Skip on a developer machine, fail in CI (where Chromium and Playwright must exist)."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-try:
-    from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    Browser = Locator = Page = None  # type: ignore[assignment,misc]
-    expect = sync_playwright = None  # type: ignore[assignment]
-
-
 # --- server and browser -------------------------------------------------------------------
-
-@dataclass
-class VoilaServer:
-    """A running Voila server and the folders it was configured with."""
-
-    url: str
-    projects_dir: Path
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"voila exited with status {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:  # not the notebook itself: that would take the preheated kernel
-            with urllib.request.urlopen(url + "voila/static/extension.js", timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer means the server is up
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)  # polling a starting process; the browser checks below never sleep
-    pytest.fail(f"voila did not answer on {url} within {SERVER_START_SECONDS} s:\n"
-                f"{log.read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group (Voila shuts its kernels down), SIGKILL if it hangs."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
 
 @pytest.fixture(scope="module")
 def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServer]:
     """Voila serving the create-project app, with a projects folder and a lab template folder."""
-    if sync_playwright is None:
-        _missing("Playwright is not installed (scripts/setup-env dev installs it)")
-    if shutil.which("chromium") is None:
-        _missing("Chromium is not installed (scripts/browser installs Debian's chromium)")
-    voila = Path(sys.executable).with_name("voila")
-    if not voila.exists():
-        _missing(f"voila is not installed beside {sys.executable} (scripts/setup-env dev installs it)")
     base = tmp_path_factory.mktemp("voila")
     projects = base / "projects"
     templates = base / TEMPLATE_FOLDER
     projects.mkdir()
     templates.mkdir()
     (templates / "all-types.yaml").write_text(TEMPLATE_YAML, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "METAFOLD_PROJECTS_DIR": str(projects), "METAFOLD_TEMPLATES_DIR": str(templates)}
-    log = base / "voila.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(voila), "create_project.ipynb", "--no-browser", f"--port={port}",
-             "--Voila.port_retries=0", "--Voila.ip=127.0.0.1"],
-            cwd=APPS, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_until_answering(url, process, log)
-        yield VoilaServer(url, projects, log)
-    finally:
-        _stop(process)
+    with run_voila("create_project.ipynb", base, projects, {"METAFOLD_TEMPLATES_DIR": str(templates)}) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser(voila_server: VoilaServer) -> Iterator[Browser]:
     """Headless Debian Chromium (Playwright cannot download its own browsers here)."""
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def app(browser: Browser, voila_server: VoilaServer) -> Iterator[Page]:
     """A fresh page with the create-project app rendered (its own kernel)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    page.goto(voila_server.url)
-    expect(page.locator(".metafold-create-app")).to_be_visible()
-    yield page
-    context.close()
+    with open_app(browser, voila_server, ".metafold-create-app") as page:
+        yield page
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -266,26 +163,6 @@ def _created_project(page: Page, projects_dir: Path) -> Path:
     assert project.parent == projects_dir
     assert project.is_dir()
     return project
-
-
-def _screenshot(locator: Locator, name: str) -> None:
-    """Save a screenshot of ``locator`` in test-artifacts/, all of it.
-
-    Voila scrolls inside a panel, not the page, so parts below the viewport would be
-    blank: the viewport is made tall enough for the element first.
-    """
-    ARTIFACTS.mkdir(exist_ok=True)
-    page = locator.page
-    size = page.viewport_size or {"width": 1280, "height": 1000}
-    bottom = locator.evaluate("""e => {
-        for (let p = e.parentElement; p; p = p.parentElement) p.scrollTop = 0;
-        return Math.ceil(e.getBoundingClientRect().top + e.scrollHeight);
-    }""")
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], bottom + 20)})
-    try:
-        locator.screenshot(path=str(ARTIFACTS / name))
-    finally:
-        page.set_viewport_size(size)
 
 
 # --- tests --------------------------------------------------------------------------------
@@ -404,7 +281,7 @@ def test_fill_every_field_type_preview_and_create(app: Page, voila_server: Voila
     _type(app, "cryo_protocol", "Plunge freezing v2")
     expect(create).to_be_enabled()
     expect(app.locator(".metafold-summary")).to_contain_text("All answers are valid")
-    _screenshot(app.locator(".metafold-create-app"), "browser-filled-form.png")
+    screenshot(app.locator(".metafold-create-app"), "browser-filled-form.png")
 
     preview.click()
     plan = app.locator(".metafold-preview .metafold-plan")
@@ -415,7 +292,7 @@ def test_fill_every_field_type_preview_and_create(app: Page, voila_server: Voila
 
     create.click()
     project = _created_project(app, voila_server.projects_dir)
-    _screenshot(app.locator(".metafold-result"), "browser-result.png")
+    screenshot(app.locator(".metafold-result"), "browser-result.png")
     assert project.name.startswith("ABC123_Heat")
     for folder in ("raw_data/images", "raw_data/spectra", "analysis", "integration_logs"):
         assert (project / folder).is_dir(), folder
@@ -497,7 +374,7 @@ def test_builtin_multi_modal_imaging_template_creates_a_project(app: Page, voila
     expect(create).to_be_enabled()
     create.click()
     project = _created_project(app, voila_server.projects_dir)
-    _screenshot(app.locator(".metafold-result"), "browser-multi-modal-result.png")
+    screenshot(app.locator(".metafold-result"), "browser-multi-modal-result.png")
     assert project.name == "IMG123456_Protein_Localization"
     assert (project / "03_imaging/raw_images/controls").is_dir()
     record = json.loads((project / "metafold.json").read_text(encoding="utf-8"))

@@ -13,6 +13,12 @@ from ..workflows.check import check_project
 from .styles import style_widget
 
 _WIDE = widgets.Layout(width="auto", max_width="46em")
+# Long findings (folder paths, file names) wrap inside their cells, so a report fits a narrow
+# window; anything still too wide scrolls inside the report, never the whole app.
+_REPORT_CSS = """<style>
+.metafold-reports, .metafold-reports .widget-html-content { max-width: 100%; overflow-x: auto; }
+.metafold-reports td, .metafold-reports th { overflow-wrap: anywhere; vertical-align: top; text-align: left; }
+</style>"""
 
 
 class ValidateProjectApp(widgets.VBox):
@@ -32,7 +38,8 @@ class ValidateProjectApp(widgets.VBox):
         self.report.add_class("metafold-reports")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.check_button.on_click(lambda _: self.run_checks())
-        self.children = [style_widget(), self.folder, self.projects,
+        report_style = widgets.HTML(_REPORT_CSS, layout=widgets.Layout(height="0px", overflow="hidden", margin="0"))
+        self.children = [style_widget(), report_style, self.folder, self.projects,
                          widgets.HBox([self.refresh_button, self.check_button]), self.report]
         self.refresh()
 
