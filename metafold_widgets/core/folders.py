@@ -23,6 +23,8 @@ from typing import Any, Callable
 from .names import relative_path_problem
 
 MAX_ENTRIES = 10_000
+MAX_VISITS = 10 * MAX_ENTRIES  # nodes walked in a list/mapping spelling: bounds repeated data
+MAX_NESTING = 100  # levels of a list/mapping spelling: bounds data that contains itself
 _TREE_DRAWING = re.compile(r"[│├└┬┼]──|[│|](?=\s)|──")
 
 Report = Callable[[tuple, str], None]
@@ -112,8 +114,13 @@ class _Entry:
 def _from_nested(spec: Any, prefix: str, builder: _Builder, at: tuple) -> None:
     """Add the entries of a list/mapping spelling depth first, in document order."""
     stack: list[tuple[Any, str, tuple]] = [(spec, prefix, at)]
+    visits = 0
     while stack and not builder.overflow:
         node, prefix, at = stack.pop()
+        visits += 1
+        if visits > MAX_VISITS or len(at) > MAX_NESTING:
+            builder.report(at[:MAX_NESTING], "folder tree is too large, too deeply nested or contains itself")
+            return
         if isinstance(node, list):
             stack.extend((item, prefix, at + (index,)) for index, item in reversed(list(enumerate(node))))
         elif isinstance(node, dict):

@@ -19,6 +19,7 @@ MAX_PROJECT_NAME_CHARS = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 # Invisible text-direction controls can disguise a name ("report\u202egpj.exe" shows as "reportexe.jpg").
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a broken \\u escape: no file system stores it
 
 
 def component_problem(name: str) -> str | None:
@@ -31,6 +32,8 @@ def component_problem(name: str) -> str | None:
         return "contains a control character"
     if _BIDI.search(name):
         return "contains an invisible text-direction mark"
+    if _SURROGATE.search(name):
+        return "contains an invalid character (a lone surrogate)"
     bad = sorted({c for c in name if c in FORBIDDEN_CHARACTERS or c in "/\\"})
     if bad:
         return f"contains {' '.join(repr(c) for c in bad)}, which Windows or macOS do not allow"
@@ -52,7 +55,7 @@ def relative_path_problem(path: str) -> str | None:
     shown = show_name(path)
     if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
         return f"'{shown}' is absolute; paths must be relative to the project folder"
-    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+    if len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
         return f"'{shown}' is longer than {MAX_PATH_BYTES} bytes"
     for part in re.split(r"[/\\]", path.strip("/")):
         if part == "..":
@@ -67,22 +70,22 @@ def relative_path_problem(path: str) -> str | None:
 
 def show_name(name: str, limit: int = 60) -> str:
     """``name`` fit for a message: control characters escaped, long names shortened."""
-    shown = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                      _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name))
+    shown = re.sub(f"{_BIDI.pattern}|{_SURROGATE.pattern}", lambda m: f"\\u{ord(m.group()):04x}",
+                   _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name))
     return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def safe_folder_name(text: str, max_chars: int = MAX_PROJECT_NAME_CHARS) -> str:
     """Turn free text (a project title, an id) into a folder name valid on every OS.
 
-    Whitespace and forbidden characters become ``_``; leading dots are dropped so the
+    Whitespace and forbidden characters become ``_``; leading dots and ``_`` are dropped so the
     folder is never hidden; reserved Windows names get a trailing ``_``.
     Raises UnsafeNameError when nothing usable remains.
     """
     name = unicodedata.normalize("NFC", str(text))
-    name = _CONTROL.sub(" ", _BIDI.sub("", name))
+    name = _CONTROL.sub(" ", _SURROGATE.sub("", _BIDI.sub("", name)))
     name = re.sub(rf"[{re.escape(FORBIDDEN_CHARACTERS)}/\\\s]+", "_", name)
-    name = re.sub(r"_+", "_", name).strip("_").lstrip(".")
+    name = re.sub(r"_+", "_", name).lstrip("._").rstrip("_")
     name = name[:max_chars]
     while len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
         name = name[:-1]

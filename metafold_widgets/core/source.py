@@ -61,9 +61,9 @@ class _Constructor(SafeConstructor):
 MAX_SOURCE_CHARS = 5_000_000
 MAX_NODES = 200_000  # values in a document, counting every repetition through aliases
 MAX_DEPTH = 100  # nesting levels; templates need fewer than 10, deep recursion would crash
-# JSON's \ud800 escapes can produce text that no file or folder name can hold.
+# Lone surrogates (from broken \ud800 escapes or surrogateescape decoding) fit in no file.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_MESSAGE = "text contains a lone UTF-16 surrogate (an invalid \\uD800-\\uDFFF escape)"
+_SURROGATE_MESSAGE = "text contains a lone UTF-16 surrogate (a broken \\uD800-\\uDFFF character)"
 
 Path_ = tuple[Any, ...]
 
@@ -108,6 +108,10 @@ def parse_text(text: str, source: str = "<text>") -> Located:
         return Located(None, source, problems=[TemplateProblem(
             f"file is too large ({len(text):,} characters; the limit is {MAX_SOURCE_CHARS:,})", source)])
     text = text.lstrip("\ufeff")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:  # only text decoded with errors="surrogateescape" or from broken escapes has them
+        return Located(None, source, problems=[TemplateProblem(
+            _SURROGATE_MESSAGE, source, text.count("\n", 0, surrogate.start()) + 1)])
     located = _parse_json(text, source) if looks_like_json(text) else _parse_yaml(text, source)
     shape = _shape_problem(located.data)
     if shape is not None:  # never hand such data on: whatever walks it would hang or crash
