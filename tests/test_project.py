@@ -321,7 +321,11 @@ def test_record_contents(tmp_path, demo) -> None:
     assert record["answers"] == {"sample_id": "S-01", "title": "Heat shock", "enable_elabftw": True,
                                  "enable_omero": False, "elabftw_tags": "heat, stress, heat",
                                  "temperature": None, "replicates": 0, "duration": None, "notes": None}
-    assert record["integrations"]["elabftw"] == {"state": "pending", "id": None, "url": None, "error": None}
+    elabftw = dict(record["integrations"]["elabftw"])
+    payload = elabftw.pop("payload")  # what resume will send, so the record is self-contained
+    assert elabftw == {"state": "pending", "id": None, "url": None, "error": None}
+    assert payload["metadata"]["extra_fields"] and payload["title"]
+    assert "payload" not in record["integrations"]["omero"]
     assert record["integrations"]["omero"]["state"] == "off"
     assert record["integrations"]["omero"]["reason"] == "'Enable omero' is not checked"
     assert_no_secrets(record)
