@@ -239,7 +239,8 @@ def _create(args: argparse.Namespace) -> int:
         for outcome in result.outcomes.values():
             if outcome.state in ("done", "failed", "skipped"):
                 detail = outcome.url or outcome.message
-                print(f"{SYSTEM_NAMES[outcome.system]}: {outcome.state} ({detail})", file=sys.stderr)
+                print(f"{SYSTEM_NAMES[outcome.system]}: {outcome.state}" + (f" ({detail})" if detail else ""),
+                      file=sys.stderr)
     if not result.ok:
         print("error: the project folder was created, but some systems failed (see above and the "
               "project record metafold.json)", file=sys.stderr)

@@ -116,6 +116,11 @@ class Session:
         return conn
 
     @property
+    def omero_settings(self) -> OmeroSettings | None:
+        """The OMERO settings in use (never shows the password), or None."""
+        return self._omero_settings
+
+    @property
     def omero(self) -> Any:
         """The connected BlitzGateway (connecting on first use), or None when OMERO is not configured."""
         if self._omero is None and self._omero_settings is not None:

@@ -124,7 +124,7 @@ def test_builtin_templates_have_expected_shape() -> None:
                                                 "imaging", "data_management"]
     assert [f.key for f in imaging.fields] == [
         "project_identifier", "experiment_title", "principal_investigator", "enable_elabftw",
-        "elabftw_experiment_type", "elabftw_tags", "enable_omero", "omero_group", "omero_project_link",
+        "elabftw_experiment_type", "elabftw_tags", "enable_omero", "omero_group", "omero_project_link", "omero_project",
         "research_question", "experimental_approach", "expected_outcomes", "sample_type",
         "sample_preparation_protocol", "imaging_modality", "microscope_system", "data_sharing_level",
         "publication_plan"]

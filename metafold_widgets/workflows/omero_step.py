@@ -36,5 +36,5 @@ def push_dataset(conn: Any, project: Path, record: Mapping[str, Any], payload: M
 
 def omero_web_base(session: Any) -> str | None:
     """The OMERO.web address configured for a Session, if any."""
-    settings = getattr(session, "_omero_settings", None)  # TODO(lead): a public Session.omero_settings
+    settings = session.omero_settings
     return getattr(settings, "web_url", None)

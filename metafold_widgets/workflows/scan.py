@@ -1,0 +1,318 @@
+"""Find the projects under a folder and summarize each one in a row of a DataFrame.
+
+metafold-widgets projects are found by ``metafold.json``; projects of the older desktop
+MetaFold app, which only wrote ``elabftw-metadata.json``, by that file. The walk lists
+each folder once with :func:`os.scandir` and stats no ordinary file: hidden, build and
+cache folders are skipped, a project's inside is never listed (unless sizes are asked
+for), symlinked folders are not followed (so links cannot loop) and a folder that cannot
+be read is reported, not fatal. A broken record is listed with its error.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+
+from ..core.conditions import referenced_fields
+from ..core.formats.elabftw import PROVENANCE_KEY
+from ..core.loader import find_templates
+from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT
+from ..core.template import Template
+from ..core.validation import visible_values
+from ..core.values import is_blank
+from ..errors import TemplateError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SOURCES = ("metafold", "desktop")
+SYSTEMS = ("elabftw", "omero")
+COLUMNS = ("name", "path", "source", "template", "template_version", "created", "creator", "uid",
+           "completeness", "required_filled", "required_total", "optional_filled", "optional_total",
+           "elabftw_state", "elabftw_id", "elabftw_url", "omero_state", "omero_id", "omero_url",
+           "last_change", "error")
+_COUNTS = ("required_filled", "required_total", "optional_filled", "optional_total")
+# Folders that never hold projects: tool caches, environments, build output, OS bookkeeping.
+# Every hidden folder (.git, .venv, .cache, .ipynb_checkpoints, .tox...) is skipped as well.
+SKIPPED_FOLDERS = frozenset({
+    "node_modules", "__pycache__", "__pypackages__", "site-packages", "build", "dist", "venv",
+    "lost+found", "$RECYCLE.BIN", "System Volume Information", "@eaDir", "#recycle",
+})
+
+ErrorHandler = Callable[[str, OSError], None]
+
+
+@dataclass(frozen=True)
+class FoundProject:
+    """A project folder found by the walk, with the listing of its top level."""
+
+    path: str
+    source: str
+    entries: tuple[os.DirEntry, ...]
+
+
+def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = False,
+         on_error: ErrorHandler | None = None,
+         templates_dir: str | os.PathLike[str] | None = None) -> "pd.DataFrame":
+    """One row per project under ``root`` (``root`` itself included), sorted by path.
+
+    ``max_depth`` counts folders below ``root`` (a project at ``root/a/b`` is at depth 2).
+    ``sizes=True`` adds ``size_bytes``, which walks every file of every project.
+    Unreadable folders are in ``frame.attrs["errors"]`` as (path, message) pairs and are
+    passed to ``on_error(path, error)``. Templates are looked up among the built-ins and
+    in ``templates_dir`` to work out completeness.
+    """
+    import pandas as pd
+
+    errors: list[tuple[str, str]] = []
+
+    def report(path: str, error: OSError) -> None:
+        errors.append((path, error.strerror or str(error)))
+        if on_error is not None:
+            on_error(path, error)
+
+    templates = TemplateIndex(templates_dir)
+    rows = []
+    for found in find_projects(root, max_depth=max_depth, on_error=report):
+        row = project_row(found, templates)
+        if sizes:
+            row["size_bytes"] = folder_size(found.path, report)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *(["size_bytes"] if sizes else [])])
+    frame = _typed(frame).sort_values("path", ignore_index=True)
+    frame.attrs["errors"] = errors
+    return frame
+
+
+def find_projects(root: str | os.PathLike[str], *, max_depth: int = 6,
+                  on_error: ErrorHandler | None = None) -> Iterator[FoundProject]:
+    """Every project folder under ``root``, without descending into projects."""
+    stack = [(os.fspath(root), 0)]
+    while stack:
+        path, depth = stack.pop()
+        try:
+            with os.scandir(path) as listing:
+                entries = tuple(listing)
+        except OSError as exc:
+            if on_error is not None:
+                on_error(path, exc)
+            continue
+        names = {entry.name for entry in entries}
+        if RECORD_FILE in names or ELABFTW_METADATA_FILE in names:
+            yield FoundProject(path, "metafold" if RECORD_FILE in names else "desktop", entries)
+        elif depth < max_depth:
+            stack.extend((entry.path, depth + 1) for entry in reversed(entries) if _descend(entry))
+
+
+def _descend(entry: os.DirEntry) -> bool:
+    name = entry.name
+    if name[0] == "." or name in SKIPPED_FOLDERS:
+        return False
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def project_row(found: FoundProject, templates: "TemplateIndex") -> dict[str, Any]:
+    """The summary row of one project; problems go to its ``error`` column, never raised."""
+    row: dict[str, Any] = {"name": os.path.basename(found.path.rstrip(os.sep)) or found.path,
+                           "path": found.path, "source": found.source,
+                           "last_change": _last_change(found.entries)}
+    try:
+        if found.source == "metafold":
+            _fill_metafold(row, found, templates)
+        else:
+            _fill_desktop(row, found)
+    except (OSError, ValueError) as exc:  # unreadable or not JSON (JSONDecodeError is a ValueError)
+        row["error"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop a scan of thousands
+        row["error"] = f"{type(exc).__name__}: {exc}"
+    return row
+
+
+def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "TemplateIndex") -> None:
+    record = _read_json(os.path.join(found.path, RECORD_FILE))
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        raise ValueError(f"{RECORD_FILE} is not a metafold project record")
+    project, template = _mapping(record.get("project")), _mapping(record.get("template"))
+    row.update(name=project.get("name") or row["name"], template=template.get("id"),
+               template_version=template.get("version"), created=project.get("created_at"),
+               creator=project.get("created_by"), uid=project.get("uid"))
+    integrations = _mapping(record.get("integrations"))
+    for system in SYSTEMS:
+        state = _mapping(integrations.get(system))
+        row.update({f"{system}_state": state.get("state"), f"{system}_id": state.get("id"),
+                    f"{system}_url": state.get("url")})
+    row.update(_record_counts(found, templates.counter(str(template.get("id")), template.get("version")),
+                              _mapping(record.get("answers"))))
+
+
+def _record_counts(found: FoundProject, counter: "FieldCounter | None",
+                   answers: Mapping[str, Any]) -> dict[str, int]:
+    """Counts from the template when it is known, else from the project's elabFTW metadata."""
+    if counter is not None:
+        try:
+            return counter.counts(answers)
+        except Exception:  # noqa: BLE001 - answers a condition cannot compare: count from the metadata
+            pass
+    if any(entry.name == ELABFTW_METADATA_FILE for entry in found.entries):
+        return metadata_counts(_read_json(os.path.join(found.path, ELABFTW_METADATA_FILE)))
+    return {}
+
+
+def _fill_desktop(row: dict[str, Any], found: FoundProject) -> None:
+    path = os.path.join(found.path, ELABFTW_METADATA_FILE)
+    written = os.stat(path).st_mtime  # the desktop app records no creation time: use the file's
+    row["created"] = dt.datetime.fromtimestamp(written, dt.timezone.utc).isoformat()
+    metadata = _read_json(path)
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("extra_fields"), Mapping):
+        raise ValueError(f"{ELABFTW_METADATA_FILE} holds no elabFTW extra_fields")
+    provenance = _mapping(metadata.get(PROVENANCE_KEY))
+    row.update(template=provenance.get("template_id"), template_version=provenance.get("template_version"))
+    row.update(metadata_counts(metadata))
+
+
+def template_counts(template: Template, answers: Mapping[str, Any]) -> dict[str, int]:
+    """Filled and total required and optional fields among those the answers show.
+
+    A shown checkbox always counts as filled: unchecked is an answer too.
+    """
+    return FieldCounter(template).counts(answers)
+
+
+class FieldCounter:
+    """Counts filled fields for one template; which fields show is worked out once per
+    combination of the answers that conditions read (the same for most projects)."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        self.fields = {f.key: f for f in template.fields}
+        nodes = (*template.groups, *template.fields)
+        self.inputs = tuple(sorted({key for node in nodes for key in referenced_fields(node.condition)}))
+        self._shown: dict[tuple, tuple[str, ...]] = {}
+
+    def counts(self, answers: Mapping[str, Any]) -> dict[str, int]:
+        """required/optional filled/total for these answers."""
+        counts = dict.fromkeys(_COUNTS, 0)
+        for key in self._shown_keys(answers):
+            spec, value = self.fields[key], answers.get(key)
+            kind = "required" if spec.required else "optional"
+            counts[f"{kind}_total"] += 1
+            counts[f"{kind}_filled"] += spec.type == "checkbox" or not is_blank(value)
+        return counts
+
+    def _shown_keys(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
+        inputs = tuple(json.dumps(answers.get(key), sort_keys=True, default=str) for key in self.inputs)
+        if inputs not in self._shown:
+            self._shown[inputs] = tuple(visible_values(self.template, answers))
+        return self._shown[inputs]
+
+
+def metadata_counts(metadata: Any) -> dict[str, int]:
+    """The same counts from elabFTW metadata: its ``extra_fields`` and their ``required`` flags."""
+    counts = dict.fromkeys(_COUNTS, 0)
+    extra = metadata.get("extra_fields") if isinstance(metadata, Mapping) else None
+    for spec in (extra.values() if isinstance(extra, Mapping) else ()):
+        if not isinstance(spec, Mapping):
+            continue
+        kind = "required" if spec.get("required") else "optional"
+        counts[f"{kind}_total"] += 1
+        counts[f"{kind}_filled"] += spec.get("type") == "checkbox" or not is_blank(spec.get("value"))
+    return counts
+
+
+def _last_change(entries: tuple[os.DirEntry, ...]) -> float | None:
+    """The newest modification time among the top-level entries (the record among them)."""
+    newest = None
+    for entry in entries:
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        newest = mtime if newest is None or mtime > newest else newest
+    return newest
+
+
+def folder_size(path: str, on_error: ErrorHandler | None = None) -> int:
+    """Bytes in the files under ``path`` (symlinks counted as links, never followed)."""
+    total, stack = 0, [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+        except OSError as exc:
+            if on_error is not None:
+                on_error(folder, exc)
+    return total
+
+
+class TemplateIndex:
+    """Templates by id, loaded once per scan: the exact version if present, else any version."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None):
+        self.folder = folder
+        self._by_id: dict[str, list[Template]] | None = None
+        self._counters: dict[int, FieldCounter] = {}
+
+    def get(self, template_id: str, version: str | None) -> Template | None:
+        """The template ``template_id`` (``version`` preferred), or None when unknown."""
+        candidates = self._load().get(template_id, [])
+        exact = [t for t in candidates if t.version == version]
+        return (exact or candidates or [None])[0]
+
+    def counter(self, template_id: str, version: str | None) -> FieldCounter | None:
+        """The field counter of that template (one per template per scan), or None."""
+        template = self.get(template_id, version)
+        if template is None:
+            return None
+        if id(template) not in self._counters:
+            self._counters[id(template)] = FieldCounter(template)
+        return self._counters[id(template)]
+
+    def _load(self) -> dict[str, list[Template]]:
+        if self._by_id is None:
+            self._by_id = {}
+            for source in [None] + ([self.folder] if self.folder else []):
+                try:
+                    found = find_templates(source)
+                except TemplateError:
+                    continue
+                for _, template in found:
+                    if isinstance(template, Template):
+                        self._by_id.setdefault(template.id, []).append(template)
+        return self._by_id
+
+
+def _typed(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """Dates as UTC timestamps, counts as nullable integers, completeness as a 0-1 share."""
+    import pandas as pd
+
+    frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce", format="ISO8601")
+    frame["last_change"] = pd.to_datetime(frame["last_change"], unit="s", utc=True)
+    for column in _COUNTS + (("size_bytes",) if "size_bytes" in frame else ()):
+        frame[column] = frame[column].astype("Int64")
+    filled = frame["required_filled"] + frame["optional_filled"]
+    total = frame["required_total"] + frame["optional_total"]
+    frame["completeness"] = (filled / total.where(total > 0)).astype("Float64")
+    return frame
+
+
+def _read_json(path: str) -> Any:
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ValueError(f"{os.path.basename(path)} is not valid JSON: {exc}") from None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}  # JSON objects are dicts
