@@ -23,6 +23,7 @@ from .core.loader import find_templates, load_template
 from .core.plan import plan_project
 from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
 from .core.project import check_destination
+from .cli_scan import add_scan_commands, run_scan_command
 from .errors import IntegrationError, TemplateError, UserError
 from .session import SYSTEM_NAMES, Session
 from .workflows.audit import audit_summary, audit_table, project_events
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_actions.add_parser("test", help="connect to each configured system and report")
     set_secret = config_actions.add_parser("set-secret", help="store an API key or password in the keyring")
     set_secret.add_argument("system", choices=("elabftw", "omero"))
+    add_scan_commands(commands)
     return parser
 
 
@@ -138,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    code = run_scan_command(args)
+    if code is not None:
+        return code
     if args.command == "templates":
         return {"list": _templates_list, "validate": _templates_validate, "export": _templates_export,
                 "import": _templates_import}[args.action](args)
