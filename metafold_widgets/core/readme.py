@@ -31,6 +31,8 @@ def render_readme(template: Template, values: Mapping[str, Any], record: Mapping
         name = _SYSTEM_TITLES.get(system, system)
         if state.get("url"):
             lines.append(f"- {name}: [{state.get('id')}]({state['url']})")
+        elif state.get("state") == "done":
+            lines.append(f"- {name}: id {_inline(state.get('id'))}")
         elif state.get("state") == "off":
             lines.append(f"- {name}: not used ({_inline(state.get('reason', 'off'))})")
         else:
