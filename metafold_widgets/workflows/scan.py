@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from ..core.conditions import referenced_fields
 from ..core.formats.elabftw import PROVENANCE_KEY
 from ..core.loader import find_templates
-from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT
+from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, read_record
 from ..core.template import Template
 from ..core.validation import visible_values
 from ..core.values import is_blank
@@ -81,6 +81,8 @@ def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = Fals
             row["size_bytes"] = folder_size(found.path, report)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[*COLUMNS, *(["size_bytes"] if sizes else [])])
+    for column in (f"{system}_id" for system in SYSTEMS):  # ints stay ints beside blanks
+        frame[column] = _id_column([row.get(column) for row in rows])
     frame = _typed(frame).sort_values("path", ignore_index=True)
     frame.attrs["errors"] = errors
     return frame
@@ -224,6 +226,37 @@ def metadata_counts(metadata: Any) -> dict[str, int]:
     return counts
 
 
+def project_answers(path: str | os.PathLike[str],
+                    templates_dir: str | os.PathLike[str] | None = None) -> list[tuple[str, Any]]:
+    """(label, answer) pairs of one project, in form order.
+
+    From ``metafold.json`` with the labels of its template (field keys when the template is
+    unknown), or for a desktop MetaFold project from ``elabftw-metadata.json``. Raises
+    InputFileError, OSError or ValueError when the file cannot be read.
+    """
+    folder = os.fspath(path)
+    if os.path.exists(os.path.join(folder, RECORD_FILE)):
+        record = read_record(folder)
+        wanted = _mapping(record.get("template"))
+        template = TemplateIndex(templates_dir).get(str(wanted.get("id")), wanted.get("version"))
+        labels = {f.key: f.label for f in template.fields} if template else {}
+        answers = _mapping(record.get("answers"))
+        order = [key for key in labels if key in answers] + [key for key in answers if key not in labels]
+        return [(labels.get(key, key), answers[key]) for key in order]
+    metadata = _read_json(os.path.join(folder, ELABFTW_METADATA_FILE))
+    extra = _mapping(metadata.get("extra_fields") if isinstance(metadata, dict) else None)
+    specs = sorted(((label, _mapping(spec)) for label, spec in extra.items()),
+                   key=lambda item: _position(item[1].get("position")))
+    return [(str(label), spec.get("value")) for label, spec in specs]
+
+
+def _position(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
 def _last_change(entries: tuple[os.DirEntry, ...]) -> float | None:
     """The newest modification time among the top-level entries (the record among them)."""
     newest = None
@@ -303,6 +336,16 @@ def _typed(frame: "pd.DataFrame") -> "pd.DataFrame":
     total = frame["required_total"] + frame["optional_total"]
     frame["completeness"] = (filled / total.where(total > 0)).astype("Float64")
     return frame
+
+
+def _id_column(values: list[Any]) -> Any:
+    """Remote ids as nullable integers when they all are integers, else as they were recorded."""
+    import pandas as pd
+
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="Int64")
+    return pd.array(values, dtype=object)
 
 
 def _read_json(path: str) -> Any:
