@@ -178,8 +178,10 @@ UNSAFE_IDS = [json.dumps(p)[:40] for p, _ in UNSAFE_PATHS]
 def test_unsafe_folder_in_a_list_is_a_template_error(path: str, fragment: str) -> None:
     error = template_error({"id": "t", "folders": ["fine", path]})
     assert len(error.problems) == 1, error.problems
-    assert "unsafe folder path" in error.problems[0].message
-    assert fragment in error.problems[0].message
+    message = error.problems[0].message
+    # broken Unicode is refused as soon as the data is read, before any path rule
+    assert "unsafe folder path" in message or "(at folders/1)" in message
+    assert fragment in message
 
 
 @pytest.mark.parametrize("path, fragment", UNSAFE_PATHS, ids=UNSAFE_IDS)
@@ -196,12 +198,15 @@ def test_unsafe_folder_as_a_mapping_key_or_file_is_a_template_error(path: str, f
 
 
 def test_messages_show_control_characters_escaped_and_long_names_shortened() -> None:
-    error = template_error({"id": "t", "folders": ["a\x1b[2Jb", "y" * 5000, "b\u202ec", "d\udc80"]})
+    error = template_error({"id": "t", "folders": ["a\x1b[2Jb", "y" * 5000, "b\u202ec"]})
     text = str(error)
     assert "\x1b" not in text and "\\x1b" in text
-    assert "\\u202e" in text and "\\udc80" in text
+    assert "\\u202e" in text
     text.encode("utf-8")  # printable on any terminal
     assert len(text) < 1000
+    broken = str(template_error({"id": "t", "folders": ["d\udc80"]}))
+    broken.encode("utf-8")
+    assert "surrogate" in broken
 
 
 @pytest.mark.parametrize("text, line", [

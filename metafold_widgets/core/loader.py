@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from ..errors import TemplateError, TemplateProblem
 from .formats.desktop import from_desktop, is_desktop_template
 from .formats.elabftw import from_elabftw, is_elabftw_metadata
-from .source import Located, parse_text
+from .source import MAX_SOURCE_CHARS, Located, located_data, parse_text
 from .template import Template, build_template
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -27,7 +27,7 @@ def load_template(source: str | os.PathLike[str] | Mapping[str, Any]) -> Templat
     Raises TemplateError listing every problem (file, line, field) when it is broken.
     """
     if isinstance(source, Mapping):
-        return template_from_located(Located(source, "<data>"))
+        return template_from_located(located_data(source))
     if isinstance(source, os.PathLike):
         return _load_file(Path(source))
     text = str(source)
@@ -87,6 +87,13 @@ def find_templates(folder: str | os.PathLike[str] | None = None) -> list[tuple[P
 def _load_file(path: Path, label: str | None = None) -> Template:
     name = label or str(path)
     try:
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise TemplateError([TemplateProblem("is not a regular file", name)]) if path.exists() else \
+                FileNotFoundError(path)
+        if path.stat().st_size > 4 * MAX_SOURCE_CHARS:
+            raise TemplateError([TemplateProblem(f"file is too large ({path.stat().st_size:,} bytes)", name)])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise TemplateError([TemplateProblem("file not found", name)]) from None

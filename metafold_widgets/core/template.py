@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping
 
@@ -196,13 +197,16 @@ class _TemplateBuilder:
         return tuple(items)
 
     def _item(self, key: Any, spec: Any, path: tuple, group: str | None) -> Field | Group | None:
+        if isinstance(key, str):
+            key = unicodedata.normalize("NFC", key)  # macOS writes 'café' decomposed
         if not isinstance(key, str) or not _KEY.match(key):
             self.report(path, f"field key {key!r} must start with a letter and use only letters, "
                               "digits, '_' or '-'")
             return None
         if key in self.paths:
             first = self.located.line_of(self.paths[key])
-            self.report(path, f"duplicate field key (first defined on line {first})", key)
+            where = f" (first defined on line {first})" if first else ""
+            self.report(path, f"duplicate field key{where}", key)
             return None
         self.paths[key] = path
         if not isinstance(spec, Mapping):

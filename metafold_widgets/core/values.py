@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, Sequence
 from urllib.parse import urlsplit
@@ -277,12 +278,14 @@ def _choices(field: Field, raw: Any) -> list[str] | None:
 
 
 def _match_option(options: Sequence[Option], text: str) -> str | None:
+    text = unicodedata.normalize("NFC", text)
     for option in options:
         if text == option.value:
             return option.value
     folded = text.casefold()
     for option in options:
-        if folded in (option.value.casefold(), option.label.casefold()):
+        if folded in (unicodedata.normalize("NFC", option.value).casefold(),
+                      unicodedata.normalize("NFC", option.label).casefold()):
             return option.value
     return None
 

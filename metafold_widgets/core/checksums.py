@@ -1,0 +1,422 @@
+"""Fast file checksums, written and read in the formats of ``sha256sum`` and ``md5sum``.
+
+Files are hashed in parallel by a thread pool: hashlib releases the GIL while it hashes,
+and the system calls that open and read files release it too, so threads use every core
+on big files and overlap the waiting on many small ones. Big files are read in 1 MiB
+chunks into one reused buffer; small files are read in one call and handed to the pool
+in batches, so the pool costs little per file. Every algorithm asked for is computed in
+the same pass over the data.
+
+A file that changes while it is hashed is noticed: its size and modification time are
+read before and after, and must equal what the listing saw. Symbolic links that lead
+outside the folder, files that cannot be read and files that are not regular files
+(named pipes, sockets, devices) raise a :class:`FileProblem` naming the path.
+
+The checksum files are exactly what ``sha256sum -c SHA256SUMS`` and ``md5sum -c MD5SUMS``
+read: ``<hex>  <relative path>`` per line (two spaces), names with a backslash or a
+newline escaped the way GNU coreutils escapes them.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Collection, Iterable, Mapping, Sequence
+
+from ..errors import UserError
+
+ALGORITHMS = ("sha256", "md5")
+SUMS_FILES = {"sha256": "SHA256SUMS", "md5": "MD5SUMS"}
+BUFFER_SIZE = 1 << 20            # read size for big files
+SMALL_FILE_SIZE = 1 << 18        # files up to this size are read in one call
+BATCH_FILES, BATCH_BYTES = 128, 8 << 20
+PROGRESS_INTERVAL = 0.1          # seconds between progress calls
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO never blocks
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+HashProgress = Callable[[int, int, str], None]
+"""``progress(bytes_done, bytes_total, current_path)``, called from the calling thread."""
+
+
+class FileProblem(UserError):
+    """A file or folder that cannot be packaged, hashed or archived as it is; ``path`` names it."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class FileChangedError(FileProblem):
+    """A file changed (size, modification time or content) while it was being read."""
+
+
+class UnreadableFileError(FileProblem):
+    """A file cannot be read: no permission, vanished, or not a regular file."""
+
+
+class UnsafeSymlinkError(FileProblem):
+    """A symbolic link points outside the folder being packaged."""
+
+
+class DiskFullError(FileProblem):
+    """The target disk (or the user's quota) is full."""
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """A regular file found by :func:`list_files`, with what ``stat`` said when it was listed."""
+
+    relpath: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """The checksums of one file, with the size and modification time they belong to."""
+
+    relpath: str
+    size: int
+    mtime_ns: int
+    digests: Mapping[str, str]
+
+
+@dataclass
+class Listing:
+    """Every regular file and folder under ``root`` (relative POSIX paths, sorted)."""
+
+    root: Path
+    files: list[ListedFile] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total_size(self) -> int:
+        """Bytes in all listed files."""
+        return sum(f.size for f in self.files)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk or the quota is full."""
+    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
+
+
+def disk_full_error(path: str | os.PathLike[str]) -> DiskFullError:
+    """The error for a full disk while writing ``path``."""
+    return DiskFullError(path, "the disk is full (or the quota is used up); free some space and try again. "
+                               "Nothing was left under the final name.")
+
+
+def is_inside(path: str, root: str) -> bool:
+    """True when the resolved ``path`` is ``root`` or below it (both resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# --- listing --------------------------------------------------------------------------
+
+def list_files(root: str | os.PathLike[str], *, exclude: Collection[str] = (),
+               skip_hidden: bool = False) -> Listing:
+    """List every regular file under ``root``; raises FileProblem for what cannot be packaged.
+
+    ``exclude`` holds relative paths to leave out. Symbolic links to files inside ``root``
+    are listed as the file they point to; links to folders are not followed (noted in
+    ``skipped``); links that lead outside ``root`` raise UnsafeSymlinkError.
+    """
+    base = Path(root)
+    real_root = os.path.realpath(base)
+    listing = Listing(base)
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        for entry in _scan(base / folder if folder else base):
+            if skip_hidden and entry.name.startswith("."):
+                continue
+            relpath = f"{folder}/{entry.name}" if folder else entry.name
+            if relpath in exclude:
+                continue
+            _check_name(entry.path, relpath)
+            if entry.is_symlink():
+                _add_link(listing, entry, relpath, real_root)
+            elif entry.is_dir(follow_symlinks=False):
+                listing.folders.append(relpath)
+                pending.append(relpath)
+            elif entry.is_file(follow_symlinks=False):
+                info = _stat(entry.path, follow=False)
+                listing.files.append(ListedFile(relpath, Path(entry.path), info.st_size, info.st_mtime_ns))
+            else:
+                raise _not_regular(entry.path, _stat(entry.path, follow=False).st_mode)
+    listing.files.sort(key=lambda f: f.relpath)
+    listing.folders.sort()
+    return listing
+
+
+def _scan(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except PermissionError:
+        raise UnreadableFileError(folder, "the folder cannot be listed (no permission)") from None
+    except OSError as exc:
+        raise UnreadableFileError(folder, f"the folder cannot be listed ({exc.strerror or exc})") from None
+
+
+def _check_name(path: str, relpath: str) -> None:
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FileProblem(path, "the file name is not valid UTF-8; rename it so that every system can "
+                                "read it") from None
+
+
+def _add_link(listing: Listing, entry: os.DirEntry[str], relpath: str, real_root: str) -> None:
+    target = os.path.realpath(entry.path)
+    if not is_inside(target, real_root):
+        raise UnsafeSymlinkError(entry.path, f"is a symbolic link to {target}, outside {listing.root}; "
+                                             "copy the file into the folder or remove the link")
+    try:
+        info = os.stat(entry.path)
+    except FileNotFoundError:
+        raise UnreadableFileError(entry.path, f"is a broken symbolic link (to {target})") from None
+    if stat.S_ISDIR(info.st_mode):
+        listing.skipped.append((relpath, "symbolic link to a folder inside the project: not followed"))
+    elif stat.S_ISREG(info.st_mode):
+        listing.files.append(ListedFile(relpath, Path(entry.path), info.st_size, info.st_mtime_ns))
+    else:
+        raise _not_regular(entry.path, info.st_mode)
+
+
+def _stat(path: str, follow: bool) -> os.stat_result:
+    try:
+        return os.stat(path, follow_symlinks=follow)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _not_regular(path: str, mode: int) -> UnreadableFileError:
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return UnreadableFileError(path, f"is {kind}, which cannot be packaged; move it out of the folder")
+
+
+def _unreadable(path: str | os.PathLike[str], exc: OSError) -> FileProblem:
+    if isinstance(exc, PermissionError):
+        return UnreadableFileError(path, "cannot be read (permission denied); fix its permissions or move it out")
+    if isinstance(exc, FileNotFoundError):
+        return FileChangedError(path, "disappeared while it was being read; run again when nothing "
+                                      "changes the folder")
+    return UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})")
+
+
+# --- hashing --------------------------------------------------------------------------
+
+def hash_files(files: Sequence[ListedFile], algorithms: Sequence[str] = ALGORITHMS, *,
+               workers: int | None = None, progress: HashProgress | None = None) -> dict[str, FileDigest]:
+    """Checksums of ``files`` by relative path, computed in parallel; raises FileProblem.
+
+    ``workers`` threads (default: CPUs + 4, at most 32) share the work, biggest files
+    first; ``progress`` is called about ten times a second from this thread.
+    """
+    for name in algorithms:
+        hashlib.new(name)  # ValueError now for an unknown algorithm, not in a worker
+    counter = _Counter()
+    tasks = _batches(files)
+    total = sum(f.size for f in files)
+    results: dict[str, FileDigest] = {}
+    count = workers or min(32, (os.cpu_count() or 1) + 4)
+    with ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="metafold-hash") as pool:
+        pending: set[Future[list[FileDigest]]] = {
+            pool.submit(_hash_batch, batch, tuple(algorithms), counter) for batch in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results.update((d.relpath, d) for d in future.result())
+                if progress is not None:
+                    progress(counter.done, total, counter.current)
+        except BaseException:
+            counter.stop.set()
+            for future in pending:
+                future.cancel()
+            raise
+    return results
+
+
+def hash_bytes(data: bytes, algorithms: Sequence[str] = ALGORITHMS) -> dict[str, str]:
+    """The checksums of data held in memory (a manifest about to be written)."""
+    return {name: hashlib.new(name, data).hexdigest() for name in algorithms}
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.done = 0
+        self.current = ""
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def add(self, count: int, path: str) -> None:
+        with self._lock:
+            self.done += count
+            self.current = path
+
+
+def _batches(files: Sequence[ListedFile]) -> list[list[ListedFile]]:
+    """One task per big file (biggest first), small files grouped so the pool costs little per file."""
+    big = sorted((f for f in files if f.size > SMALL_FILE_SIZE), key=lambda f: -f.size)
+    tasks: list[list[ListedFile]] = [[f] for f in big]
+    batch: list[ListedFile] = []
+    size = 0
+    for item in files:
+        if item.size > SMALL_FILE_SIZE:
+            continue
+        batch.append(item)
+        size += item.size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            tasks.append(batch)
+            batch, size = [], 0
+    if batch:
+        tasks.append(batch)
+    return tasks
+
+
+_local = threading.local()
+
+
+def _buffer() -> bytearray:
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None:
+        buffer = _local.buffer = bytearray(BUFFER_SIZE)
+    return buffer
+
+
+def _hash_batch(batch: list[ListedFile], algorithms: tuple[str, ...], counter: _Counter) -> list[FileDigest]:
+    out = []
+    for item in batch:
+        if counter.stop.is_set():
+            break
+        out.append(_hash_file(item, algorithms, counter))
+    return out
+
+
+def _hash_file(item: ListedFile, algorithms: tuple[str, ...], counter: _Counter) -> FileDigest:
+    try:
+        fd = os.open(item.path, _READ_FLAGS)
+    except OSError as exc:
+        raise _unreadable(item.path, exc) from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(str(item.path), before.st_mode)
+        _same_as_listed(item, before, "since it was listed")
+        hashers = [hashlib.new(name) for name in algorithms]
+        read = _read_small(fd, item, hashers) if item.size <= SMALL_FILE_SIZE else \
+            _read_big(fd, item, hashers, counter)
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise _unreadable(item.path, exc) from None
+    finally:
+        os.close(fd)
+    if read != item.size:
+        raise FileChangedError(item.path, f"changed while it was being read ({item.size} bytes listed, {read} "
+                                          "read); run again when nothing writes to the folder")
+    _same_as_listed(item, after, "while it was being read")
+    if item.size <= SMALL_FILE_SIZE:
+        counter.add(read, item.relpath)
+    return FileDigest(item.relpath, item.size, item.mtime_ns, {n: h.hexdigest() for n, h in zip(algorithms, hashers)})
+
+
+def _read_small(fd: int, item: ListedFile, hashers: list) -> int:
+    data = os.read(fd, item.size + 1)  # one byte more: a file that grew is noticed
+    read = len(data)
+    while data and read < item.size:  # a short read (rare on local disks): read on
+        for hasher in hashers:
+            hasher.update(data)
+        data = os.read(fd, item.size + 1 - read)
+        read += len(data)
+    for hasher in hashers:
+        hasher.update(data)
+    return read
+
+
+def _read_big(fd: int, item: ListedFile, hashers: list, counter: _Counter) -> int:
+    buffer = _buffer()
+    view = memoryview(buffer)
+    read = 0
+    with open(fd, "rb", buffering=0, closefd=False) as handle:
+        while True:
+            if counter.stop.is_set():
+                return -1
+            count = handle.readinto(buffer)
+            if not count:
+                return read
+            chunk = view[:count]
+            for hasher in hashers:
+                hasher.update(chunk)
+            read += count
+            counter.add(count, item.relpath)
+
+
+def _same_as_listed(item: ListedFile, info: os.stat_result, when: str) -> None:
+    if info.st_size != item.size or info.st_mtime_ns != item.mtime_ns:
+        raise FileChangedError(item.path, f"changed {when} (size or modification time differ); run again "
+                                          "when nothing writes to the folder")
+
+
+# --- checksum files -------------------------------------------------------------------
+
+def format_sums(digests: Mapping[str, str]) -> str:
+    """A ``sha256sum``/``md5sum`` checksum file: ``<hex>  <relative path>`` per line, sorted by path."""
+    lines = []
+    for relpath in sorted(digests):
+        name = relpath
+        prefix = ""
+        if "\\" in name or "\n" in name:  # GNU coreutils' escaping, understood by -c
+            prefix, name = "\\", name.replace("\\", "\\\\").replace("\n", "\\n")
+        lines.append(f"{prefix}{digests[relpath]}  {name}\n")
+    return "".join(lines)
+
+
+def parse_sums(text: str, source: str = "<checksums>") -> dict[str, str]:
+    """Read a checksum file written by ``sha256sum``/``md5sum`` (text or ``*`` binary mode).
+
+    Raises FileProblem for a line that is not ``<hex> <space><space or *><name>``.
+    """
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        escaped = line.startswith("\\")
+        body = line[1:] if escaped else line
+        digest, sep, rest = body.partition(" ")
+        if not sep or not rest or rest[0] not in " *" or not _is_hex(digest):
+            raise FileProblem(f"{source}:{number}", f"is not a checksum line: {line[:80]!r}")
+        name = rest[1:]
+        if escaped:
+            name = _unescape(name)
+        out[name] = digest.lower()
+    return out
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) in (32, 40, 64, 128) and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _unescape(name: str) -> str:
+    out, chars = [], iter(name)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append({"n": "\n", "\\": "\\", "r": "\r"}.get(following, "\\" + following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def digests_for(digests: Iterable[FileDigest], algorithm: str) -> dict[str, str]:
+    """``{relative path: hex}`` for one algorithm."""
+    return {d.relpath: d.digests[algorithm] for d in digests}
