@@ -80,6 +80,14 @@ def assert_no_secrets(data: Any, path: str = "") -> None:
             assert_no_secrets(item, path)
 
 
+def log_event(project: str | os.PathLike[str], record: Mapping[str, Any] | None = None, **entry: Any) -> None:
+    """Append one event to the project's integration log (when its folder exists)."""
+    record = record if record is not None else read_record(project)
+    log_path = Path(project) / record["project"].get("log", LOG_FILE)
+    if log_path.parent.is_dir():
+        append_log(log_path, entry)
+
+
 def record_integration(project: str | os.PathLike[str], system: str, *, action: str,
                        result: str | None = None, **state: Any) -> dict[str, Any]:
     """Update one system's state in the record (atomically) and log the step; returns the record.
@@ -93,8 +101,6 @@ def record_integration(project: str | os.PathLike[str], system: str, *, action: 
     entry["updated_at"] = utc_now()
     record["integrations"][system] = entry
     write_record(project, record)
-    log_path = Path(project) / record["project"].get("log", LOG_FILE)
-    if log_path.parent.is_dir():
-        append_log(log_path, {"system": system, "action": action, "result": result or entry.get("state"),
-                              **{k: v for k, v in state.items() if k in ("id", "url", "error", "reason")}})
+    log_event(project, record, system=system, action=action, result=result or entry.get("state"),
+              **{k: v for k, v in state.items() if k in ("id", "url", "error", "reason")})
     return record

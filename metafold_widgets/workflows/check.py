@@ -216,7 +216,9 @@ def _metadata_differences(ctx: _Context, metadata: dict[str, Any]) -> list[str]:
 def _integrations(ctx: _Context) -> Iterable[CheckResult]:
     results = []
     for system, state in ctx.record.get("integrations", {}).items():
-        name = {"elabftw": "elabFTW", "omero": "OMERO"}.get(system, system)
+        if system not in ("elabftw", "omero"):
+            continue
+        name = {"elabftw": "elabFTW", "omero": "OMERO"}[system]
         status = state.get("state")
         if status == "done":
             results.extend(_remote(ctx, system, state))

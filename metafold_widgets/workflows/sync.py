@@ -26,7 +26,7 @@ from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
 from ..core.loader import find_template_by_id
 from ..core.plan import plan_integrations
 from ..core.project import rewrite_project_files
-from ..core.record import read_record, record_integration
+from ..core.record import log_event, read_record, record_integration
 from ..core.template import Template
 from ..core.validation import resolve_answers
 from ..errors import IntegrationError, UserError
@@ -104,7 +104,8 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
             if spec["enabled"] and system in record.get("integrations", {}):
                 record["integrations"][system]["payload"] = spec["payload"]
         rewrite_project_files(path, template, record)
-        record_integration(path, "local", action="sync", result="done", state="done")
+        log_event(path, system="local", action="sync", result="done",
+                  changed=sorted(k for k in merged if merged.get(k) != base.get(k)))
     if report.status is not None:
         record_integration(path, "elabftw", action="pull status", status=report.status)
     if attach and state.get("state") == "done" and client is not None:
