@@ -799,3 +799,12 @@ def test_two_projects_side_by_side(tmp_path, demo) -> None:
     with pytest.raises(ProjectExistsError):
         create_project(demo, ANSWERS, tmp_path, now=NOW)
     assert sorted(os.listdir(tmp_path)) == ["S-01_Heat_shock", "S-02_Heat_shock"]
+
+
+def test_write_new_file_never_replaces_and_leaves_no_temporary(tmp_path) -> None:
+    from metafold_widgets.core.atomic import write_new_file
+    target = tmp_path / "schema.json"
+    write_new_file(target, "first")
+    with pytest.raises(FileExistsError):
+        write_new_file(target, "second")
+    assert target.read_text() == "first" and [p.name for p in tmp_path.iterdir()] == ["schema.json"]

@@ -60,6 +60,26 @@ def _create_temp_beside(target: Path) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(target.parent))
 
 
+def write_new_file(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Create ``path`` with ``data`` in one step; FileExistsError if it exists, even if made meanwhile.
+
+    The content is written and fsynced under a temporary name, then hard-linked to the
+    final name (which fails when the name is taken) and the temporary name removed.
+    """
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp_name = _create_temp_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp_name, target)
+    finally:
+        os.unlink(temp_name)
+    fsync_dir(target.parent)
+
+
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Make a rename or creation inside ``path`` durable (a no-op where unsupported)."""
     if os.name != "posix":
