@@ -15,12 +15,13 @@ from typing import Sequence
 
 from . import __version__
 from .core.answers_file import load_answers
-from .core.atomic import write_atomic
+from .core.atomic import write_new_file
 from .core.formats.elabftw import to_elabftw
 from .core.formats.jsonschema import to_json_schema
 from .core.formats.native import to_native_yaml
 from .core.loader import find_templates, load_template
 from .core.plan import plan_project
+from .cli_package import add_package_commands, run_package_command
 from .config import KEYRING_SERVICE, config_path, normalize_elabftw_url
 from .core.project import check_destination
 from .cli_scan import add_scan_commands, run_scan_command
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_secret = config_actions.add_parser("set-secret", help="store an API key or password in the keyring")
     set_secret.add_argument("system", choices=("elabftw", "omero"))
     add_scan_commands(commands)
+    add_package_commands(commands)
     return parser
 
 
@@ -140,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    code = run_package_command(args)
+    if code is not None:
+        return code
     code = run_scan_command(args)
     if code is not None:
         return code
@@ -210,11 +215,12 @@ def _emit(text: str, out: str | None) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     target = Path(out)
-    if target.exists():
-        raise UserError(f"{out} already exists; choose another file name")
     if not target.parent.is_dir():
         raise UserError(f"folder {target.parent} does not exist")
-    write_atomic(target, text)
+    try:
+        write_new_file(target, text)
+    except FileExistsError:
+        raise UserError(f"{out} already exists; choose another file name") from None
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 

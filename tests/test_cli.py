@@ -590,7 +590,7 @@ def test_script_validate_broken_template(tmp_path) -> None:
 
 
 def test_script_dry_run_json(tmp_path) -> None:
-    answers = write(tmp_path / "a.json", json.dumps({"project_name": "Dry", "owner": "Ada"}))
+    write(tmp_path / "a.json", json.dumps({"project_name": "Dry", "owner": "Ada"}))
     result = script("create", "-t", "folder-only", "-a", "a.json", "-d", ".", "--dry-run", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["name"] == "Dry"

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,9 @@ VERSION_METADATA_ON_POST = 50200
 VERSION_HIDE_MAIN_TEXT = 50400
 VERSION_METADATA_MERGE = 50600
 LINK_FIELD_TYPES = ("items", "experiments")
+# ``GET /experiments/{id}?format=...`` (the API description's list)
+EXPORT_FORMATS = ("csv", "eln", "elnhtml", "json", "pdf", "pdfa", "qrpdf", "qrpng", "zip", "zipa")
+DOWNLOAD_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,48 @@ class ElabftwClient:
                                      files={"file": (file_path.name, handle)}, data={"comment": comment},
                                      action=f"upload {file_path.name}", retry=False)
         return _id_from_location(response)
+
+    def export(self, experiment_id: int, fmt: str = "pdf") -> bytes:
+        """The experiment as the server exports it (``pdf``, ``eln``, ``json``, ``zip``...), in memory.
+
+        For big exports (a ``.eln`` or ``zip`` with attachments) use :meth:`export_to_file`.
+        """
+        response = self._export_response(experiment_id, fmt, stream=False)
+        return response.content
+
+    def export_to_file(self, experiment_id: int, fmt: str, path: str | Path) -> int:
+        """Stream the experiment's export into ``path``; returns the number of bytes written.
+
+        The download goes to a temporary file beside ``path``, renamed when complete: a
+        broken download never leaves a truncated file under the final name.
+        """
+        target = Path(path)
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        response = self._export_response(experiment_id, fmt, stream=True)
+        written = 0
+        try:
+            with response, open(temp, "xb") as handle:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    handle.write(chunk)
+                    written += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except requests.exceptions.RequestException as exc:
+            temp.unlink(missing_ok=True)
+            raise ElabftwError(f"could not export experiment {experiment_id} as {fmt}: the download from "
+                               f"{self.settings.url} broke off ({_short(exc)})") from None
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return written
+
+    def _export_response(self, experiment_id: int, fmt: str, *, stream: bool) -> requests.Response:
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"unknown elabFTW export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
+        return self._request("GET", f"/experiments/{int(experiment_id)}", params={"format": fmt},
+                             headers={"Accept": "*/*"}, stream=stream,
+                             action=f"export experiment {experiment_id} as {fmt}")
 
     def uploads(self, experiment_id: int) -> list[dict[str, Any]]:
         """The files attached to an experiment."""

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
