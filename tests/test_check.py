@@ -107,3 +107,22 @@ def test_validate_app_lists_and_checks_projects(project, tmp_path):
     assert app.projects.options == ((project.name, str(project)),)
     app.check_button.click()
     assert "metafold-check-pass" in app.report.value and project.name in app.report.value
+
+
+def test_checksum_manifest_detects_damage_but_not_growth_or_bookkeeping(project):
+    from metafold_widgets.workflows.archive import write_checksums
+
+    protocol = project / "01_project_management" / "protocols" / "fixation.md"
+    protocol.write_text("4% PFA, 10 min")
+    assert statuses(check_project(project))["checksum manifest"] == "skip"
+    write_checksums(project)
+    assert statuses(check_project(project))["checksum manifest"] == "pass"
+    (project / "03_imaging" / "raw_images" / "new.tif").write_bytes(b"II*\0")  # a project grows
+    record = read_record(project)
+    record["answers"]["publication_plan"] = "Preprint"  # the product rewrites its own files
+    write_record(project, record)
+    report = check_project(project)
+    assert statuses(report)["checksum manifest"] == "pass" and "1 files added since" in report.to_table()
+    protocol.write_text("4% PFA, 20 min")
+    report = check_project(project)
+    assert statuses(report)["checksum manifest"] == "fail" and "fixation.md" in report.to_table()

@@ -248,6 +248,31 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
     return result
 
 
+@dataclass(frozen=True)
+class DatasetState:
+    """What OMERO holds for a project's dataset, read back for checks."""
+
+    dataset_id: int
+    group_id: int
+    project_id: int | None
+    pairs: list[Pair]
+
+
+def read_project_dataset(conn: Any, uid: str, group: str | int | None = None) -> DatasetState | None:
+    """The dataset carrying project ``uid`` with its group, project and researcher pairs; None if absent.
+
+    One query (the one creation uses to find an existing dataset), in ``group`` when given.
+    """
+    import_omero()
+    ctx, group_id = write_context(conn, group)
+    found = _find_project_dataset(conn, uid, ctx)
+    if found is None:
+        return None
+    dataset_id, project_id, annotations = found
+    pairs = [pair for annotation in annotations.get(CLIENT_NS, []) for pair in _pairs_of(annotation)]
+    return DatasetState(dataset_id, group_id, project_id, pairs)
+
+
 def dataset_web_url(web_base: str | None, dataset_id: int) -> str | None:
     """The OMERO.web page of a dataset, or None without an OMERO.web address."""
     if not web_base:

@@ -15,11 +15,14 @@ from typing import Any, Callable, Iterable
 
 from ..core.formats.elabftw import elabftw_value
 from ..core.loader import find_template_by_id
-from ..core.record import ELABFTW_METADATA_FILE, README_FILE, read_record
+from ..adapters.omero import read_project_dataset
+from ..core.checksums import SUMS_FILES
+from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, read_record
 from ..core.template import Template
 from ..core.validation import check_answers
 from ..errors import IntegrationError, MetafoldError
 from ..session import Session
+from .archive import verify
 
 STATUSES = ("pass", "warn", "fail", "skip")
 _WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
@@ -234,9 +237,8 @@ def _integrations(ctx: _Context) -> Iterable[CheckResult]:
 
 
 def _remote(ctx: _Context, system: str, state: dict[str, Any]) -> list[CheckResult]:
-    if system != "elabftw":
-        return [CheckResult("OMERO dataset", "pass" if state.get("id") else "warn",
-                            f"recorded as dataset {state.get('id')}")]
+    if system == "omero":
+        return _omero_dataset(ctx, state)
     label = "elabFTW experiment"
     client = ctx.session.elabftw if ctx.session else None
     if client is None:
@@ -256,4 +258,57 @@ def _remote(ctx: _Context, system: str, state: dict[str, Any]) -> list[CheckResu
     return [CheckResult(label, "pass", f"experiment {state['id']} exists and every value matches")]
 
 
-CHECKS: tuple[Check, ...] = (_structure, _metadata, _files, _integrations)
+def _omero_dataset(ctx: _Context, state: dict[str, Any]) -> list[CheckResult]:
+    label = "OMERO dataset"
+    if ctx.session is None or not ctx.session.is_configured("omero"):
+        return [CheckResult(label, "skip", f"recorded as dataset {state.get('id')}; OMERO is not configured here, "
+                            "so it was not compared")]
+    payload = state.get("payload") or {}
+    try:
+        found = read_project_dataset(ctx.session.omero, ctx.record["project"]["uid"], payload.get("group"))
+    except IntegrationError as exc:
+        return [CheckResult(label, "fail", f"dataset {state.get('id')} cannot be read: {exc}",
+                            "Check the OMERO connection and that you are a member of the dataset's group.")]
+    if found is None:
+        return [CheckResult(label, "fail", f"no dataset of this project in group {payload.get('group') or 'default'}",
+                            "It may have been deleted or moved; run 'metafold resume' to create it again.")]
+    problems = []
+    if str(found.dataset_id) != str(state.get("id")):
+        problems.append(f"the record names dataset {state.get('id')} but the project's dataset is {found.dataset_id}")
+    if payload.get("project_link") and found.project_id is None:
+        problems.append("the dataset is in no OMERO project")
+    stored = set(map(tuple, found.pairs))
+    differing = [key for key, value in payload.get("key_values", []) if (key, value) not in stored]
+    if differing:
+        problems.append(f"{len(differing)} key-value pairs differ: {', '.join(dict.fromkeys(differing[:5]))}")
+    if problems:
+        return [CheckResult(label, "fail", "; ".join(problems), "Run 'metafold sync' to rewrite the pairs from the "
+                            "project (pairs people added in OMERO.web are kept).")]
+    return [CheckResult(label, "pass", f"dataset {found.dataset_id} exists in group {found.group_id}"
+                        + (f", project {found.project_id}" if found.project_id else "") + ", every pair matches")]
+
+
+# Files the product itself rewrites: a changed checksum for them is expected, not damage.
+_BOOKKEEPING = (RECORD_FILE, README_FILE, ELABFTW_METADATA_FILE)
+
+
+def _checksums(ctx: _Context) -> Iterable[CheckResult]:
+    label = "checksum manifest"
+    if not any((ctx.project / name).is_file() for name in SUMS_FILES.values()):
+        return [CheckResult(label, "skip", "no checksum manifest ('metafold archive' writes one)")]
+    try:
+        report = verify(ctx.project)
+    except MetafoldError as exc:
+        return [CheckResult(label, "fail", str(exc), "Write the manifest again with 'metafold archive'.")]
+    log = ctx.record.get("project", {}).get("log")
+    changed = [path for path, _ in report.mismatched if path not in _BOOKKEEPING and path != log]
+    damaged = sorted(set(changed)) + report.missing + report.problems
+    if damaged:
+        return [CheckResult(label, "fail", f"{len(damaged)} listed files changed or missing: {', '.join(damaged[:5])}",
+                            "Restore them from the archive or backup, or write a new manifest if the change "
+                            "was intended.")]
+    added = f"; {len(report.extra)} files added since" if report.extra else ""
+    return [CheckResult(label, "pass", f"{report.checked} listed files unchanged{added}")]
+
+
+CHECKS: tuple[Check, ...] = (_structure, _metadata, _files, _integrations, _checksums)

@@ -125,3 +125,16 @@ def test_batch_with_both_systems_has_no_duplicates(both, conn, fake_elabftw, ans
     frame = result.to_dataframe()
     assert frame["elabftw_id"].nunique() == 12 and frame["omero_id"].nunique() == 12
     assert len(fake_elabftw.experiments()) == 12 and conn.count("Dataset") == 12
+
+
+def test_check_compares_the_omero_dataset_live(both, conn, answers, tmp_path):
+    result = create_project_everywhere(both, load_template("multi-modal-imaging"), answers, tmp_path)
+    found = {r.check: r for r in check_project(result.path, both).results}
+    assert found["OMERO dataset"].status == "pass" and found["elabFTW experiment"].status == "pass"
+    dataset_id = read_record(result.path)["integrations"]["omero"]["id"]
+    annotation_id = conn.map_annotations("Dataset", dataset_id, ns="openmicroscopy.org/omero/client/mapAnnotation")[0][0]
+    pairs = [(k, "Tissue" if k == "Sample type" else v) for k, v in conn.pairs("Dataset", dataset_id)]
+    conn.edit_annotation(annotation_id, pairs)
+    report = check_project(result.path, both)
+    found = {r.check: r for r in report.results}
+    assert found["OMERO dataset"].status == "fail" and "Sample type" in found["OMERO dataset"].message
