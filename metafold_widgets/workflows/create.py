@@ -20,7 +20,7 @@ from ..errors import IntegrationError
 from ..session import SYSTEM_NAMES, Session
 from .crosslinks import link_records
 from .elabftw_step import push_experiment
-from .omero_step import omero_web_base, push_dataset
+from .omero_step import dataset_provenance, omero_web_base, push_dataset
 
 SYSTEMS = ("elabftw", "omero")
 
@@ -125,18 +125,21 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
         record_integration(project, system, state="pending", reason=reason, action="skip", result="skipped")
         return StepOutcome(system, "skipped", message=reason)
     notify(system, f"creating the {name} record")
+    extra: dict[str, Any] = {}
     try:
         if system == "elabftw":
             assert session.elabftw is not None
             remote_id, url = push_experiment(session.elabftw, project, read_record(project), spec["payload"],
                                              resuming=resuming)
         else:
-            remote_id, url = push_dataset(session.omero, project, read_record(project), spec["payload"],
+            record = read_record(project)
+            remote_id, url = push_dataset(session.omero, project, record, spec["payload"],
                                           resuming=resuming, web_url=omero_web_base(session))
+            extra["linked_elabftw"] = dataset_provenance(project, record)["elabftw_url"]
     except IntegrationError as exc:
         record_integration(project, system, state="failed", error=str(exc), action="create", result="failed")
         notify(system, f"{name} failed: {exc}")
         return StepOutcome(system, "failed", message=str(exc))
-    record_integration(project, system, state="done", id=remote_id, url=url, error=None, action="create")
+    record_integration(project, system, state="done", id=remote_id, url=url, error=None, action="create", **extra)
     notify(system, f"{name} record {remote_id} created")
     return StepOutcome(system, "done", remote_id, url)

@@ -1,8 +1,9 @@
 """Link a project's records to each other once they exist.
 
-The OMERO dataset already names the elabFTW experiment in its provenance annotation when
-elabFTW comes first (the usual order). This step adds the other direction: a url
-custom field "OMERO dataset" on the experiment, visible to researchers in elabFTW.
+The OMERO dataset names the elabFTW experiment in its provenance annotation (written at
+creation when elabFTW came first, the usual order, and refreshed here when elabFTW came
+later, e.g. by a resume). The experiment gets a url custom field "OMERO dataset",
+visible to researchers in elabFTW.
 """
 from __future__ import annotations
 
@@ -12,17 +13,22 @@ from pathlib import Path
 from ..core.record import read_record, record_integration
 from ..errors import IntegrationError
 from ..session import Session
+from .omero_step import omero_web_base, push_dataset
 
 OMERO_LINK_FIELD = "OMERO dataset"
 
 
 def link_records(session: Session, project: str | os.PathLike[str]) -> str | None:
-    """Add the OMERO link to the elabFTW experiment when both exist; returns what went wrong, if anything."""
+    """Link the experiment and the dataset to each other when both exist; returns what went wrong, if anything."""
     path = Path(project)
-    integrations = read_record(path).get("integrations", {})
+    record = read_record(path)
+    integrations = record.get("integrations", {})
     experiment, dataset = integrations.get("elabftw", {}), integrations.get("omero", {})
-    if experiment.get("state") != "done" or dataset.get("state") != "done" or session.elabftw is None:
+    if experiment.get("state") != "done" or dataset.get("state") != "done":
         return None
+    problem = _name_experiment_in_dataset(session, path, record)
+    if session.elabftw is None:
+        return problem
     target = dataset.get("url") or f"OMERO Dataset:id:{dataset.get('id')}"
     if experiment.get("linked_omero") == target:
         return None
@@ -34,4 +40,19 @@ def link_records(session: Session, project: str | os.PathLike[str]) -> str | Non
         record_integration(path, "elabftw", action="cross-link", result="failed", error=f"linking OMERO: {exc}")
         return str(exc)
     record_integration(path, "elabftw", action="cross-link", result="done", linked_omero=target)
+    return problem
+
+
+def _name_experiment_in_dataset(session: Session, path: Path, record: dict) -> str | None:
+    """Refresh the dataset's provenance when it does not name the experiment yet."""
+    experiment, dataset = record["integrations"]["elabftw"], record["integrations"]["omero"]
+    if dataset.get("linked_elabftw") == experiment.get("url") or not session.is_configured("omero"):
+        return None
+    try:
+        push_dataset(session.omero, path, record, dataset.get("payload") or {}, resuming=True,
+                     web_url=omero_web_base(session))
+    except IntegrationError as exc:
+        record_integration(path, "omero", action="cross-link", result="failed", error=f"linking elabFTW: {exc}")
+        return str(exc)
+    record_integration(path, "omero", action="cross-link", result="done", linked_elabftw=experiment.get("url"))
     return None

@@ -116,6 +116,8 @@ def test_elabftw_failure_then_resume_keeps_the_omero_dataset(both, conn, fake_el
     fields = both.elabftw.get_experiment(final["integrations"]["elabftw"]["id"])["metadata"]["extra_fields"]
     assert "OMERO dataset" in fields
     assert len(datasets_of(conn, record["project"]["uid"])) == 1
+    provenance = dict(conn.pairs("Dataset", final["integrations"]["omero"]["id"], PRODUCT_NS))
+    assert provenance["elabftw_url"] == final["integrations"]["elabftw"]["url"]  # named once elabFTW exists
 
 
 def test_batch_with_both_systems_has_no_duplicates(both, conn, fake_elabftw, answers, tmp_path):
