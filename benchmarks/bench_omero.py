@@ -66,7 +66,7 @@ def ezomero_read(conn, dataset: int, limit: int) -> dict[int, dict]:
 
 def main() -> int:
     _in_omero_env()
-    import ezomero  # noqa: F401  (installed by scripts/setup-omero-env bench)
+    import ezomero  # noqa: F401  (installed by scripts/setup-omero-env)
 
     from metafold_widgets.omero_tables import DEFAULT_PAGE_SIZE, dataset_dataframe
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
