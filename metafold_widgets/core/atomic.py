@@ -10,6 +10,7 @@ import secrets
 import stat
 import sys
 from pathlib import Path
+from typing import Callable
 
 _RENAME_NOREPLACE = 1  # linux/fs.h
 _AT_FDCWD = -100
@@ -20,7 +21,24 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
 
     Readers see the old content or the new one, never a mix, even after a crash.
     """
-    target = Path(path)
+    _publish(Path(path), data, os.replace)
+
+
+def write_new_file(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Create ``path`` with ``data`` in one step; FileExistsError if it exists, even if made meanwhile.
+
+    The content is written and fsynced under a temporary name, then hard-linked to the
+    final name (which fails when the name is taken) and the temporary name removed.
+    """
+    def link(temp_name: str, target: Path) -> None:
+        os.link(temp_name, target)
+        os.unlink(temp_name)
+
+    _publish(Path(path), data, link)
+
+
+def _publish(target: Path, data: str | bytes, move: Callable[[str, Path], None]) -> None:
+    """Write ``data`` to a synced temporary file beside ``target``, then ``move`` it into place."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp_name = _create_temp_beside(target)
     try:
@@ -28,13 +46,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
+        move(temp_name, target)
+    finally:
         try:
             os.unlink(temp_name)
         except FileNotFoundError:
             pass
-        raise
     fsync_dir(target.parent)
 
 
@@ -58,26 +75,6 @@ def _create_temp_beside(target: Path) -> tuple[int, str]:
             pass
         return fd, temp_name
     raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(target.parent))
-
-
-def write_new_file(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Create ``path`` with ``data`` in one step; FileExistsError if it exists, even if made meanwhile.
-
-    The content is written and fsynced under a temporary name, then hard-linked to the
-    final name (which fails when the name is taken) and the temporary name removed.
-    """
-    target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp_name = _create_temp_beside(target)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temp_name, target)
-    finally:
-        os.unlink(temp_name)
-    fsync_dir(target.parent)
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

@@ -35,7 +35,7 @@ def apply_plan(plan: Plan, progress: Progress | None = None) -> Path:
     total = len(plan.folders) + len(plan.files) + 1
     report = progress or (lambda done, total, message: None)
     try:
-        staging = _make_staging(parent, plan.name)
+        staging = make_staging_folder(parent, plan.name)
     except PermissionError:
         raise UserError(f"no permission to create folders in {parent}") from None
     try:
@@ -78,8 +78,8 @@ def create_project(template: Template, answers: Mapping[str, Any] | None, dest: 
     return apply_plan(plan, progress)
 
 
-def _make_staging(parent: Path, name: str) -> Path:
-    """A new hidden folder in ``parent`` to build the project in.
+def make_staging_folder(parent: Path, name: str) -> Path:
+    """A new hidden folder in ``parent`` to build something in before renaming it into place.
 
     Made like any folder the user creates (0o777 minus the umask, inherited ACLs):
     ``tempfile.mkdtemp`` would make it, and so the renamed project, private to its creator.

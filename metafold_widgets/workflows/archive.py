@@ -288,13 +288,18 @@ def _write_archive(target: Path, fmt: str, top: str, listing: Listing, digests: 
         if fd >= 0:
             os.close(fd)
         temp.unlink(missing_ok=True)
-        if isinstance(exc, FileExistsError):
-            raise ArchiveExistsError(f"{target} appeared while it was being written; nothing was replaced") from None
-        if isinstance(exc, OSError) and is_disk_full(exc):
-            raise disk_full_error(target) from None
+        raise_clear_write_error(exc, target)
         raise
     fsync_dir(target.parent)
     return sink.sha256.hexdigest()
+
+
+def raise_clear_write_error(exc: BaseException, target: Path) -> None:
+    """Turn a failed publish of ``target`` into a clear error (taken name, full disk); else return."""
+    if isinstance(exc, FileExistsError):
+        raise ArchiveExistsError(f"{target} appeared while it was being written; nothing was replaced") from None
+    if isinstance(exc, OSError) and is_disk_full(exc):
+        raise disk_full_error(target) from None
 
 
 class _VerifyingReader:

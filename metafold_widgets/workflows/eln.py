@@ -51,7 +51,7 @@ from ..core.record import (ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_
 from ..core.template import Template
 from ..errors import InputFileError, TemplateError, UserError
 from ..session import Session
-from .archive import ArchiveExistsError
+from .archive import ArchiveExistsError, raise_clear_write_error
 from .rocrate import (METADATA_FILE, ROOT_ID, build_crate, creation_action, license_entity,
                       media_type, metadata_descriptor, person_entity, person_id, software_entity, system_links,
                       template_entity)
@@ -161,10 +161,7 @@ def export_eln(project: str | os.PathLike[str], out: str | os.PathLike[str] | No
         rename_no_replace(temp, target)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
-        if isinstance(exc, FileExistsError):
-            raise ArchiveExistsError(f"{target} appeared while it was being written; nothing was replaced") from None
-        if isinstance(exc, OSError) and is_disk_full(exc):
-            raise disk_full_error(target) from None
+        raise_clear_write_error(exc, target)
         raise
     fsync_dir(target.parent)
     return ElnExport(target, len(files), sum(f.size for f in files))

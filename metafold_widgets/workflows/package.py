@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from ..core.atomic import fsync_dir, rename_no_replace, write_atomic
 from ..core.checksums import (SUMS_FILES, FileDigest, Listing, ListedFile, disk_full_error, hash_files,
                               is_disk_full, list_files)
 from ..core.loader import find_template_by_id
+from ..core.project import make_staging_folder
 from ..core.record import ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE, log_event, read_record, to_json
 from ..core.template import Template
 from ..errors import IntegrationError, UserError
@@ -85,7 +85,6 @@ ANSWER_ROLES: dict[str, tuple[str, ...]] = {
     "repository": ("data_repository", "repository"),
     "doi": ("dataset_doi", "doi"),
 }
-TEMP_PREFIX = ".metafold-tmp-"
 
 PackageProgress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: files while copying, bytes while checksumming and archiving."""
@@ -226,16 +225,10 @@ def _project_files(project: Path) -> list[ListedFile]:
 
 
 def _make_staging(parent: Path, name: str) -> Path:
-    for _ in range(100):
-        staging = parent / f"{TEMP_PREFIX}{name[:40]}-{secrets.token_hex(4)}"
-        try:
-            staging.mkdir()
-        except FileExistsError:
-            continue
-        except PermissionError:
-            raise UserError(f"no permission to create folders in {parent}") from None
-        return staging
-    raise FileExistsError(f"no unused temporary folder name in {parent}")
+    try:
+        return make_staging_folder(parent, name)
+    except PermissionError:
+        raise UserError(f"no permission to create folders in {parent}") from None
 
 
 def _place_all(source: Path, staging: Path, placements: Mapping[str, ListedFile], link: bool,
