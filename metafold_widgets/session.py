@@ -7,6 +7,8 @@ secret in its repr and never writes one anywhere.
 """
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,11 +18,20 @@ from .adapters.elabftw import ElabftwClient
 from .config import (ElabftwSettings, OmeroSettings, Secret, elabftw_settings, omero_settings,
                      read_config_file)
 from .core.options_sources import OptionsProviders
-from .errors import IntegrationError
+from .errors import IntegrationError, OmeroError
 
+log = logging.getLogger("metafold_widgets.session")
 ENV_PROJECTS_DIR = "METAFOLD_PROJECTS_DIR"
 ENV_TEMPLATES_DIR = "METAFOLD_TEMPLATES_DIR"
 SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
+
+
+def _is_connected(conn: Any) -> bool:
+    check = getattr(conn, "isConnected", None)
+    try:
+        return bool(check()) if callable(check) else True
+    except Exception:  # a dead Ice connection may raise instead of answering
+        return False
 
 
 class Session:
@@ -46,6 +57,7 @@ class Session:
             self._use_elabftw(ElabftwClient(elabftw))
         # OMERO connects on first use: a server that is down must not stop an app from starting.
         self._omero_settings: OmeroSettings | None = omero if isinstance(omero, OmeroSettings) else None
+        self._closes_at_exit = False
         self._omero: Any = None if isinstance(omero, OmeroSettings) else omero
         if self._omero is not None or self._omero_settings is not None:
             self._register_omero_options()
@@ -122,9 +134,23 @@ class Session:
 
     @property
     def omero(self) -> Any:
-        """The connected BlitzGateway (connecting on first use), or None when OMERO is not configured."""
+        """The connected BlitzGateway, or None when OMERO is not configured.
+
+        Connects on first use and again when the connection was lost (the server closed
+        the session, a network drop); a lost connection that was handed in ready-made
+        cannot be reopened here, which raises OmeroError saying so.
+        """
+        if self._omero is not None and not _is_connected(self._omero):
+            if self._omero_settings is None:
+                raise OmeroError("the OMERO connection given to this Session was lost; connect again "
+                                 "(Connections panel, or Session.connect_omero)")
+            log.info("the OMERO connection was lost; reconnecting to %s", self._omero_settings.host)
+            self._omero = None
         if self._omero is None and self._omero_settings is not None:
             self._omero = omero_adapter.open_gateway(self._omero_settings)
+            if not self._closes_at_exit:
+                atexit.register(self.close_omero)  # leave the server tidy when the kernel stops
+                self._closes_at_exit = True
         return self._omero
 
     def close_omero(self) -> None:

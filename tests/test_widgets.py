@@ -205,11 +205,14 @@ def test_slow_provider_times_out_cleanly():
     providers = OptionsProviders()
     providers.register("omero_groups_api", lambda: (release.wait(5), ["late"])[1])
     form = TemplateForm(load_template("multi-modal-imaging"), providers=providers, options_timeout=0.05)
+    assert "metafold-spinner" in form.messages["omero_group"].value or "did not load" in \
+        form.messages["omero_group"].value  # a spinner while waiting (unless the timeout already passed)
     for _ in range(300):
         if "did not load" in form.messages["omero_group"].value:
             break
         threading.Event().wait(0.01)
     assert "did not load" in form.messages["omero_group"].value
+    assert "metafold-spinner" not in form.messages["omero_group"].value
     assert isinstance(form.inputs["omero_group"].widget, widgets.Text)
     release.set()
     form.options_loading["omero_group"].result(timeout=5)

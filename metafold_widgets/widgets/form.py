@@ -133,7 +133,9 @@ class TemplateForm(widgets.VBox):
             parts.append(f"<div class='metafold-help'>{html.escape(field.help_text)}</div>")
         note = self._notes.get(field.key)
         if note:
-            parts.append(f"<div class='metafold-note'><i>{html.escape(note)}</i></div>")
+            waiting = field.key in self.options_loading and field.key not in self._options_settled
+            spinner = "<span class='metafold-spinner'></span>" if waiting else ""
+            parts.append(f"<div class='metafold-note'>{spinner}<i>{html.escape(note)}</i></div>")
         if error:
             parts.append(f"<div class='metafold-error' style='color:#b00020'>{html.escape(error)}</div>")
         return "".join(parts)

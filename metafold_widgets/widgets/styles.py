@@ -10,6 +10,10 @@ CSS = """
 .metafold-section-title { margin: 0.2em 0 0.4em 0; font-size: 1.1em; }
 .metafold-help { color: #57606a; font-size: 0.9em; line-height: 1.3; }
 .metafold-note { color: #7d4e00; font-size: 0.9em; }
+.metafold-spinner { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em;
+  border: 2px solid #d0d7de; border-top-color: #57606a; border-radius: 50%;
+  animation: metafold-spin 0.8s linear infinite; vertical-align: -0.1em; }
+@keyframes metafold-spin { to { transform: rotate(360deg); } }
 .metafold-error { font-size: 0.9em; font-weight: 600; }
 .metafold-plan { background: #f6f8fa; padding: 0.6em; max-height: 30em; overflow: auto; }
 /* Inputs carry their field's label as description for screen readers; the label above shows it. */
