@@ -217,6 +217,10 @@ class CreateProjectApp(widgets.VBox):
                 rows.append(f"<li class='metafold-outcome-failed' style='color:#b00020'>{name}: not created: "
                             f"{html.escape(outcome.message)}. The project folder and its record keep what was "
                             "done; the rest can be finished later.</li>")
+            elif outcome.state == "skipped" and "not configured" in outcome.message:
+                rows.append(f"<li class='metafold-outcome-pending'>{name}: not created yet "
+                            f"({html.escape(outcome.message)}); once it is connected, 'metafold resume' "
+                            "creates it</li>")
             else:
                 rows.append(f"<li class='metafold-outcome-{outcome.state}'>{name}: not used "
                             f"({html.escape(outcome.message)})</li>")

@@ -90,13 +90,14 @@ class ProjectReport:
     def to_html(self) -> str:
         """Colour-coded HTML for notebooks and the validation app."""
         rows = "".join(
-            f"<tr class='metafold-check-{r.status}'><td style='color:{_COLOURS[r.status]};font-weight:600'>"
+            f"<tr class='metafold-check-{r.status}'><td style='color:{_COLOURS[r.status]};font-weight:600;"
+            "white-space:nowrap'>"
             f"{r.status.upper()}</td><td>{html.escape(r.check)}</td><td>{html.escape(r.message)}</td>"
             f"<td>{html.escape(r.fix)}</td></tr>" for r in self.results)
         advice = "".join(f"<li>{html.escape(fix)}</li>" for fix in self.recommendations)
         return (f"<div class='metafold-report'><h3>{html.escape(self.project.name)}: "
                 f"<span class='metafold-score'>{self.score}</span>/100</h3>"
-                "<table><thead><tr><th>Status</th><th>Check</th><th>Finding</th><th>How to fix</th></tr></thead>"
+                "<table><thead><tr><th style='white-space:nowrap'>Status</th><th>Check</th><th>Finding</th><th>How to fix</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table>" + (f"<p>Recommendations:</p><ul>{advice}</ul>" if advice else "")
                 + "</div>")
 
