@@ -91,7 +91,7 @@ def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = Fals
 def find_projects(root: str | os.PathLike[str], *, max_depth: int = 6,
                   on_error: ErrorHandler | None = None) -> Iterator[FoundProject]:
     """Every project folder under ``root``, without descending into projects."""
-    stack = [(os.fspath(root), 0)]
+    stack = [(os.path.expanduser(os.fspath(root)), 0)]
     while stack:
         path, depth = stack.pop()
         try:
