@@ -136,13 +136,8 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
 
 def normalize_elabftw_url(url: str) -> str:
     """The browser address of an elabFTW server (``/api/v2`` and trailing slashes removed)."""
-    text = url.strip().rstrip("/")
-    if text.endswith("/api/v2"):
-        text = text[: -len("/api/v2")]
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"elabFTW address {url!r} must look like https://elab.example.org")
-    if parts.scheme == "http":
+    text = _base_address(url, "/api/v2", "elabFTW address", "https://elab.example.org")
+    if text.startswith("http:"):
         warnings.warn(f"elabFTW address {text} uses plain http: the API key travels unencrypted. "
                       "Use https except for a server on this machine.", InsecureConnectionWarning, stacklevel=3)
     return text
@@ -207,12 +202,17 @@ def keyring_secret(system: str, address: str) -> Secret | None:
 
 def normalize_omero_web_url(url: str) -> str:
     """The OMERO.web base address (trailing slashes and a trailing ``/webclient`` removed)."""
+    return _base_address(url, "/webclient", "OMERO.web address", "https://omero.example.org")
+
+
+def _base_address(url: str, suffix: str, what: str, example: str) -> str:
+    """``url`` without trailing slashes and ``suffix``; ConfigError unless it is an http(s) address."""
     text = url.strip().rstrip("/")
-    if text.endswith("/webclient"):
-        text = text[: -len("/webclient")]
+    if text.endswith(suffix):
+        text = text[: -len(suffix)]
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"OMERO.web address {url!r} must look like https://omero.example.org")
+        raise ConfigError(f"{what} {url!r} must look like {example}")
     return text
 
 
