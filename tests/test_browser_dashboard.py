@@ -152,6 +152,9 @@ def test_desktop_project_details(app: Page) -> None:
 def test_nothing_scrolls_sideways(app: Page, width: int) -> None:
     app.set_viewport_size({"width": width, "height": 1000})
     expect(_rows(app)).to_have_count(len(PROJECTS))
+    # the page re-flows after the resize: wait for it (a layout that never fits times out and fails)
+    app.wait_for_function("""w => { const e = document.querySelector('.metafold-dashboard');
+        return e !== null && e.getBoundingClientRect().right <= w + 1; }""", arg=width, timeout=15_000)
     overflowing = app.evaluate("""() => [...document.querySelectorAll('.metafold-dashboard, .metafold-dashboard *')]
         .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1
                 && !['visible', 'clip', 'auto', 'scroll'].includes(getComputedStyle(e).overflowX))
