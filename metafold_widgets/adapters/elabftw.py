@@ -2,15 +2,21 @@
 
 - Every call has a timeout. Idempotent calls (GET, PATCH, DELETE) are retried with
   exponential backoff on connection errors, 429 (honouring Retry-After) and 5xx.
-- A POST that creates an experiment is never retried blindly: each new experiment
-  carries a unique marker in its body, and after an ambiguous failure (lost response,
-  5xx) the client searches for that marker before trying again, so no duplicate
-  experiment can appear. After a read timeout the server may still be applying the
-  request, so nothing is sent again: the error says to resume later, and resuming
-  looks the marker up first.
-- ``/info`` is read once per client and decides how to talk to the server: metadata
-  on POST (>= 5.2, else create then PATCH), ``metadatamerge`` (>= 5.6),
-  ``hide_main_text`` (>= 5.4, else the legacy metadata key).
+- Creating an experiment can never duplicate it: each new experiment carries a unique marker
+  of letters and digits in its body. After any failed POST (lost answer, 5xx, 4xx) the client
+  looks the marker up with a quoted query, which every release from 5.2 answers through its
+  advanced search with every column, and confirms each hit with ``GET /experiments/{id}`` when
+  a row lacks the body. A failing lookup is an error, never "not found". After a read timeout
+  the server may still be applying the request, so nothing is sent again: the error says to
+  resume later, and resuming looks the marker up first.
+- ``/info`` is read once per client and decides how to talk to the server. The oldest release
+  supported is 5.2.0 (metadata on POST); older servers get one clear error. 5.2.x: a category
+  would also copy the template with the same id, so ``"template": -1`` is sent with it.
+  5.2-5.3 ignore ``content_type`` on POST, so it is set with a PATCH. ``metadatamerge``
+  (5.6+) is used for single values only: 5.6.x stores a list as the word "Array", so
+  multi-value fields are read and patched whole there. ``hide_main_text`` from 5.4.
+- Categories and statuses are resolved from the caller's own team's rows (5.4+ also lists
+  other teams'). Paging stops when a server ignores ``limit``.
 - Errors become :class:`ElabftwError` quoting the server's message; never a silent
   success, never the API key.
 """
@@ -23,7 +29,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import requests
 
@@ -35,9 +41,17 @@ log = logging.getLogger("metafold_widgets.elabftw")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PAGE_SIZE = 100
-VERSION_METADATA_ON_POST = 50200
+OLDEST_SUPPORTED = (50200, "5.2.0")   # metadata, body and content_type on POST
+VERSION_NO_CATEGORY_TEMPLATE = 50300  # 5.2.5-5.2.8 read a category as a template id too
+VERSION_CONTENT_TYPE_ON_POST = 50400
 VERSION_HIDE_MAIN_TEXT = 50400
 VERSION_METADATA_MERGE = 50600
+VERSION_MERGE_KEEPS_LISTS = 60000     # 5.6.x metadatamerge turns a list into the word "Array"
+NEWEST_BEHAVIOUR = 999999             # a development build reports version 0
+TAGS_FORBIDDEN = "cannot create tags"
+# the short messages elabFTW pairs with a detail in its error bodies
+GENERIC_PHRASES = frozenset({"Bad Request", "Unauthorized", "Access Forbidden", "Forbidden", "Resource Not Found",
+                             "Not Found", "Method Not Allowed", "Unexpected error", "Not Implemented"})
 LINK_FIELD_TYPES = ("items", "experiments")
 # ``GET /experiments/{id}?format=...`` (the API description's list)
 EXPORT_FORMATS = ("csv", "eln", "elnhtml", "json", "pdf", "pdfa", "qrpdf", "qrpng", "zip", "zipa")
@@ -46,10 +60,12 @@ DOWNLOAD_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """What ``/info`` says about the server."""
+    """What ``/info`` says about the server; ``version_int`` is M*10000 + m*100 + p, and a
+    development build (which reports 0) is taken as the newest release."""
 
     version: str
     version_int: int
+    development_build: bool = False
 
 
 class _Ambiguous(Exception):
@@ -97,15 +113,36 @@ class ElabftwClient:
     # --- server facts -------------------------------------------------------------------
 
     def info(self) -> ServerInfo:
-        """Version of the server, read once per client."""
+        """Version of the server, read once per client; ElabftwError for a release older than 5.2.0."""
         if self._info is None:
             data = self._json("GET", "/info", action="read the server version")
-            self._info = ServerInfo(str(data.get("elabftw_version", "")), int(data.get("elabftw_version_int", 0)))
+            if not isinstance(data, dict):
+                raise ElabftwError(f"elabFTW answered /info with something unexpected; is {self.settings.url} "
+                                   "an elabFTW server?")
+            version = str(data.get("elabftw_version", "")).strip()
+            try:
+                number = int(data.get("elabftw_version_int") or 0)
+            except (TypeError, ValueError):
+                number = 0
+            if number <= 0:
+                log.warning("elabFTW at %s reports no release number (a development build, version %r): "
+                            "talking to it as to the newest release", self.settings.url, version)
+                self._info = ServerInfo(version, NEWEST_BEHAVIOUR, development_build=True)
+            elif number < OLDEST_SUPPORTED[0]:
+                raise ElabftwError(f"elabFTW {version or number} at {self.settings.url} is older than "
+                                   f"{OLDEST_SUPPORTED[1]}, the oldest release metafold-widgets supports (older "
+                                   "releases drop the metadata of new experiments); ask the administrator to "
+                                   "update it")
+            else:
+                self._info = ServerInfo(version, number)
         return self._info
 
     def test_connection(self) -> dict[str, Any]:
-        """The user the API key belongs to (``/users/me``); raises ElabftwError when it fails."""
-        return self._json("GET", "/users/me", action="check the API key")
+        """The user the API key belongs to (``/users/me``); raises ElabftwError when it fails or the
+        server's release is not supported."""
+        user = self._json("GET", "/users/me", action="check the API key")
+        self.info()
+        return user
 
     def web_url(self, experiment_id: int) -> str:
         """The browser address of an experiment."""
@@ -116,57 +153,110 @@ class ElabftwClient:
     def create_experiment(self, title: str, *, marker: str, body: str = "", content_type: int = 1,
                           category: int | str | None = None, status: int | str | None = None,
                           tags: Sequence[str] = (), metadata: Mapping[str, Any] | None = None,
-                          check_existing: bool = False) -> int:
+                          check_existing: bool = False, aliases: Sequence[str] = (),
+                          on_warning: Callable[[str], None] | None = None) -> int:
         """Create an experiment in as few requests as the server allows; returns its id.
 
-        ``marker`` is a unique text placed in the body; it makes the creation idempotent.
-        With ``check_existing`` (when resuming), an experiment already carrying the marker
-        is returned instead of creating another.
+        ``marker`` (letters and digits only) is placed in the body and makes the creation
+        idempotent; ``aliases`` are older markers that also identify it. With ``check_existing``
+        (when resuming), an experiment already carrying the marker is returned instead of
+        creating another. ``on_warning`` hears what was created only in part (tags that the
+        team does not let users create).
         """
+        if not (marker.isascii() and marker.isalnum()):
+            raise ValueError("an experiment marker must be letters and digits only")
+        server = self.info()
+        warn = on_warning or (lambda message: log.warning("%s", message))
+        markers = (marker, *aliases)
         if check_existing:
-            found = self.find_experiment(marker)
+            found = self.find_experiment(*markers)
             if found is not None:
                 return found
         if marker not in body:
             body = f"{body}\n<p><small>{marker}</small></p>" if content_type == 1 else f"{body}\n\n{marker}\n"
         payload: dict[str, Any] = {"title": title, "body": body, "content_type": content_type}
         if category not in (None, ""):
-            payload["category"] = self.category_id(category)
+            payload["category"] = self.category_id(category)  # type: ignore[arg-type]
+            if server.version_int < VERSION_NO_CATEGORY_TEMPLATE:
+                payload["template"] = -1  # else 5.2.5-5.2.8 copy the template whose id equals the category's
         if status not in (None, ""):
-            payload["status"] = self.status_id(status)
-        tags = list(dict.fromkeys(t for t in tags if t))
+            payload["status"] = self.status_id(status)  # type: ignore[arg-type]
+        tags = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
         if tags:
             payload["tags"] = tags
-        metadata_on_post = metadata is not None and self.info().version_int >= VERSION_METADATA_ON_POST
-        if metadata_on_post:
-            payload["metadata"] = dict(metadata)  # type: ignore[arg-type]
-        experiment_id = self._create_once(payload, marker)
-        if metadata is not None and not metadata_on_post:
-            self.update_experiment(experiment_id, metadata=metadata)
+        if metadata is not None:
+            payload["metadata"] = dict(metadata)
+        experiment_id, refused = self._create_once(payload, markers)
+        if refused:
+            missing = self._add_tags_allowed(experiment_id, tags)
+            if missing:
+                warn(f"experiment {experiment_id} was created without the tags {', '.join(missing)}: the team does "
+                     "not let users create new tags (a team admin can create them, then run 'metafold sync')")
+        if content_type != 1 and server.version_int < VERSION_CONTENT_TYPE_ON_POST:
+            self.update_experiment(experiment_id, content_type=content_type)  # POST ignores it before 5.4
         return experiment_id
 
-    def _create_once(self, payload: dict[str, Any], marker: str) -> int:
+    def _create_once(self, payload: dict[str, Any], markers: Sequence[str]) -> tuple[int, bool]:
+        """POST the experiment; after any failure look the marker up before anything else.
+        Returns the id and whether the server refused the tags of an experiment it created."""
         for attempt in range(self.retries + 1):
             try:
                 response = self._request("POST", "/experiments", json=payload, retry=False,
                                          action="create the experiment", ambiguous=True)
-                return _id_from_location(response)
-            except _Ambiguous as exc:
-                found = self.find_experiment(marker)
+                return _id_from_location(response), False
+            except (_Ambiguous, ElabftwError) as exc:
+                if isinstance(exc, ElabftwError) and exc.status in (None, 401):
+                    raise  # no answer in time (resume later), or the key was refused before anything
+                reason = exc.reason if isinstance(exc, _Ambiguous) else str(exc)
+                found = self._find_after_failure(markers, reason)
                 if found is not None:
-                    log.info("experiment %s was created although the answer was lost (%s)", found, exc.reason)
-                    return found
+                    log.info("experiment %s exists although the answer was a failure (%s)", found, reason)
+                    return found, isinstance(exc, ElabftwError) and TAGS_FORBIDDEN in str(exc)
+                if isinstance(exc, ElabftwError):
+                    raise ElabftwError(f"{exc}; no experiment was created (checked)", exc.status,
+                                       exc.server_message) from None
                 if attempt == self.retries:
-                    raise ElabftwError(f"elabFTW did not confirm creating the experiment ({exc.reason}); "
-                                       "no experiment was created") from None
+                    raise ElabftwError(f"elabFTW did not confirm creating the experiment ({reason}); "
+                                       "no experiment was created (checked)") from None
                 self._sleep(self._backoff_delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def find_experiment(self, marker: str) -> int | None:
-        """The id of the experiment whose body contains ``marker``, if any."""
-        for entry in self._pages("/experiments", {"q": marker}, action="search experiments"):
-            if marker in str(entry.get("body") or "") or marker in str(entry.get("title") or ""):
-                return int(entry["id"])
+    def _find_after_failure(self, markers: Sequence[str], reason: str) -> int | None:
+        try:
+            return self.find_experiment(*markers)
+        except ElabftwError as lookup:
+            raise ElabftwError(f"creating the experiment failed ({reason}) and looking for it failed too "
+                               f"({lookup}): it may exist; run 'metafold resume' when elabFTW answers again "
+                               "(it looks before creating anything)") from None
+
+    def _add_tags_allowed(self, experiment_id: int, tags: Sequence[str]) -> list[str]:
+        """Add the tags a creation left out; returns those the team does not let users create."""
+        refused = []
+        for tag in self._missing_tags(experiment_id, tags):
+            try:
+                self._request("POST", f"/experiments/{int(experiment_id)}/tags", json={"tag": tag},
+                              action=f"add tag '{tag}'", retry=False)
+            except ElabftwError as exc:
+                if TAGS_FORBIDDEN not in str(exc):
+                    raise
+                refused.append(tag)
+        return refused
+
+    def find_experiment(self, marker: str, *aliases: str) -> int | None:
+        """The id of the experiment whose body carries ``marker`` (or one of ``aliases``), if any.
+
+        The marker is searched as a quoted term: every release from 5.2 sends that through its
+        advanced search (a LIKE on title, body and elabid, every column returned). A row
+        without its body is confirmed with ``GET /experiments/{id}``. A search that fails
+        raises ElabftwError: "not found" is said only when the server said so.
+        """
+        for text in (marker, *aliases):
+            for entry in self._pages("/experiments", {"q": _quoted(text)}, action="search experiments"):
+                if "body" not in entry:
+                    entry = self._json("GET", f"/experiments/{int(entry['id'])}",
+                                       action=f"read experiment {entry['id']}")
+                if text in str(entry.get("body") or "") or text in str(entry.get("title") or ""):
+                    return int(entry["id"])
         return None
 
     def get_experiment(self, experiment_id: int) -> dict[str, Any]:
@@ -195,7 +285,7 @@ class ElabftwClient:
 
     def merge_metadata_values(self, experiment_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
         """Change custom-field values only, keeping each field's type, options and units."""
-        if self.info().version_int >= VERSION_METADATA_MERGE:
+        if self._can_merge(values.values()):
             merge = {"extra_fields": {name: {"value": value} for name, value in values.items()}}
             return self.update_experiment(experiment_id, metadatamerge=json.dumps(merge, ensure_ascii=False))
         current = self.get_experiment(experiment_id).get("metadata") or {}
@@ -206,12 +296,19 @@ class ElabftwClient:
 
     def add_extra_field(self, experiment_id: int, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
         """Add (or replace) one custom field, e.g. a url field linking to the OMERO dataset."""
-        if self.info().version_int >= VERSION_METADATA_MERGE:
+        if self._can_merge([spec.get("value")]):
             merge = {"extra_fields": {name: dict(spec)}}
             return self.update_experiment(experiment_id, metadatamerge=json.dumps(merge, ensure_ascii=False))
         current = self.get_experiment(experiment_id).get("metadata") or {}
         current.setdefault("extra_fields", {})[name] = dict(spec)
         return self.update_experiment(experiment_id, metadata=current)
+
+    def _can_merge(self, values: Iterable[Any]) -> bool:
+        """``metadatamerge`` exists from 5.6.0, but before 6.0 it stores a list as "Array"."""
+        number = self.info().version_int
+        if number < VERSION_METADATA_MERGE:
+            return False
+        return number >= VERSION_MERGE_KEEPS_LISTS or not any(isinstance(v, (list, tuple)) for v in values)
 
     def set_hide_main_text(self, experiment_id: int, hide: bool) -> dict[str, Any]:
         """Hide or show the main text, with the key this server version understands."""
@@ -223,18 +320,23 @@ class ElabftwClient:
 
     def add_tags(self, experiment_id: int, tags: Sequence[str]) -> None:
         """Add tags the experiment does not have yet."""
-        existing = {str(t.get("tag")) for t in self._json("GET", f"/experiments/{int(experiment_id)}/tags",
-                                                            action="read tags") or []}
-        for tag in dict.fromkeys(t for t in tags if t and t not in existing):
+        for tag in self._missing_tags(experiment_id, tags):
             self._request("POST", f"/experiments/{int(experiment_id)}/tags", json={"tag": tag},
                           action=f"add tag '{tag}'", retry=False)
+
+    def _missing_tags(self, experiment_id: int, tags: Sequence[str]) -> list[str]:
+        existing = {str(t.get("tag")) for t in self._json("GET", f"/experiments/{int(experiment_id)}/tags",
+                                                            action="read tags") or []}
+        return list(dict.fromkeys(t for t in tags if t and t not in existing))
 
     def link(self, experiment_id: int, target_type: str, target_id: int) -> None:
         """Link the experiment to a resource (``items``) or another experiment (``experiments``)."""
         if target_type not in LINK_FIELD_TYPES:
             raise ValueError(f"cannot link to {target_type!r}")
+        # a POST without a body must still say application/json (else 400); the server's INSERT IGNORE
+        # makes the link idempotent, so retrying is safe
         self._request("POST", f"/experiments/{int(experiment_id)}/{target_type}_links/{int(target_id)}",
-                      action=f"link {target_type} {target_id}", retry=True)
+                      json={}, action=f"link {target_type} {target_id}", retry=True)
 
     def link_metadata_targets(self, experiment_id: int, metadata: Mapping[str, Any]) -> list[tuple[str, int]]:
         """Create the links that ``items``/``experiments`` custom fields imply (the web UI does this in
@@ -305,12 +407,12 @@ class ElabftwClient:
     # --- team lists ---------------------------------------------------------------------
 
     def categories(self) -> list[dict[str, Any]]:
-        """Experiment categories of the current team."""
-        return list(self._pages("/teams/current/experiments_categories", action="list categories"))
+        """Experiment categories of the current team (5.4+ also lists other teams' rows: left out)."""
+        return _own_team(self._pages("/teams/current/experiments_categories", action="list categories"))
 
     def statuses(self) -> list[dict[str, Any]]:
-        """Experiment statuses of the current team."""
-        return list(self._pages("/teams/current/experiments_status", action="list statuses"))
+        """Experiment statuses of the current team (other teams' rows left out)."""
+        return _own_team(self._pages("/teams/current/experiments_status", action="list statuses"))
 
     def templates(self) -> list[dict[str, Any]]:
         """Experiment templates the user can read."""
@@ -350,12 +452,21 @@ class ElabftwClient:
     # --- HTTP ---------------------------------------------------------------------------
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None, *, action: str) -> Iterator[dict[str, Any]]:
+        """Every row of a list, page by page. Stops at a short page, and when the server ignores
+        ``limit`` (a longer page, or one whose rows were seen already: ``/teams`` on every release)."""
         offset = 0
+        seen: set[Any] = set()
         while True:
             page = self._json("GET", path, params={**(params or {}), "limit": PAGE_SIZE, "offset": offset},
                               action=action) or []
-            yield from page
-            if len(page) < PAGE_SIZE:
+            if not isinstance(page, list):
+                raise ElabftwError(f"elabFTW answered '{action}' with something that is not a list")
+            ids = [row.get("id") for row in page if isinstance(row, dict)]
+            if any(i in seen for i in ids if i is not None):
+                return
+            seen.update(i for i in ids if i is not None)
+            yield from (row for row in page if isinstance(row, dict))
+            if len(page) != PAGE_SIZE:
                 return
             offset += PAGE_SIZE
 
@@ -422,6 +533,16 @@ class ElabftwClient:
         return self._backoff_delay(attempt)
 
 
+def _quoted(text: str) -> str:
+    """A search term in double quotes: the advanced grammar takes it whole (colons, dashes and all)."""
+    return '"' + text.replace('"', "") + '"'
+
+
+def _own_team(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the caller's team: 5.4+ flag other teams' rows with ``is_current_team: 0``."""
+    return [row for row in rows if row.get("is_current_team", 1) not in (0, "0", False)]
+
+
 def _is_id(value: int | str) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or str(value).strip().isdigit()
 
@@ -458,7 +579,9 @@ def _error(response: requests.Response, action: str) -> ElabftwError:
         data = response.json()
         if isinstance(data, dict):
             parts = [str(data.get(k) or "").strip() for k in ("message", "description")]
-            message = " - ".join(p for p in parts if p)
+            # 5.1-5.3 put the detail in description, 5.4+ in message: keep the detail, not the phrase
+            detail = [p for p in parts if p and p not in GENERIC_PHRASES]
+            message = " - ".join(dict.fromkeys(detail or [p for p in parts if p]))
     except ValueError:
         message = response.text.strip()[:200]
     hints = {401: "check the API key", 403: "the API key lacks permission or the entry is locked",

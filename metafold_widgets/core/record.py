@@ -102,5 +102,5 @@ def record_integration(project: str | os.PathLike[str], system: str, *, action: 
     record["integrations"][system] = entry
     write_record(project, record)
     log_event(project, record, system=system, action=action, result=result or entry.get("state"),
-              **{k: v for k, v in state.items() if k in ("id", "url", "error", "reason")})
+              **{k: v for k, v in state.items() if k in ("id", "url", "error", "reason", "warning")})
     return record

@@ -54,7 +54,7 @@ class CreateResult:
         lines = [f"project folder: {self.path}"]
         for outcome in self.outcomes.values():
             name = SYSTEM_NAMES.get(outcome.system, outcome.system)
-            detail = outcome.url or outcome.message
+            detail = "; ".join(part for part in (outcome.url, outcome.message) if part)
             lines.append(f"{name}: {outcome.state}" + (f" ({detail})" if detail else ""))
         return "\n".join(lines)
 
@@ -126,11 +126,12 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
         return StepOutcome(system, "skipped", message=reason)
     notify(system, f"creating the {name} record")
     extra: dict[str, Any] = {}
+    warnings: list[str] = []
     try:
         if system == "elabftw":
             assert session.elabftw is not None
             remote_id, url = push_experiment(session.elabftw, project, read_record(project), spec["payload"],
-                                             resuming=resuming)
+                                             resuming=resuming, warnings=warnings)
         else:
             record = read_record(project)
             remote_id, url = push_dataset(session.omero, project, record, spec["payload"],
@@ -140,6 +141,8 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
         record_integration(project, system, state="failed", error=str(exc), action="create", result="failed")
         notify(system, f"{name} failed: {exc}")
         return StepOutcome(system, "failed", message=str(exc))
-    record_integration(project, system, state="done", id=remote_id, url=url, error=None, action="create", **extra)
-    notify(system, f"{name} record {remote_id} created")
-    return StepOutcome(system, "done", remote_id, url)
+    warning = "; ".join(warnings) or None
+    record_integration(project, system, state="done", id=remote_id, url=url, error=None, warning=warning,
+                       action="create", **extra)
+    notify(system, f"{name} record {remote_id} created" + (f" ({warning})" if warning else ""))
+    return StepOutcome(system, "done", remote_id, url, message=warning or "")

@@ -9,19 +9,32 @@ from ..core.formats.elabftw import PROVENANCE_KEY
 
 
 def experiment_marker(record: Mapping[str, Any]) -> str:
-    """The unique text that identifies this project's experiment (makes creation idempotent)."""
+    """The unique text that identifies this project's experiment (makes creation idempotent).
+
+    Letters and digits only, so that every elabFTW release finds it with a quoted search.
+    """
+    return "metafold" + "".join(ch for ch in str(record["project"]["uid"]) if ch.isascii() and ch.isalnum())
+
+
+def legacy_marker(record: Mapping[str, Any]) -> str:
+    """The marker of projects created by metafold-widgets 0.1 (looked up too when resuming them)."""
     return f"metafold-project:{record['project']['uid']}"
 
 
 def push_experiment(client: ElabftwClient, project: Path, record: Mapping[str, Any],
-                    payload: Mapping[str, Any], resuming: bool = False) -> tuple[int, str]:
-    """Create (or, when resuming, find) the project's experiment and its links; returns (id, url)."""
+                    payload: Mapping[str, Any], resuming: bool = False,
+                    warnings: list[str] | None = None) -> tuple[int, str]:
+    """Create (or, when resuming, find) the project's experiment and its links; returns (id, url).
+
+    What was created only in part (tags the team does not let users create) is added to ``warnings``.
+    """
     metadata = dict(payload["metadata"])
     metadata[PROVENANCE_KEY] = {**metadata.get(PROVENANCE_KEY, {}), "project_path": str(project),
                                 "project_uid": record["project"]["uid"]}
     experiment_id = client.create_experiment(
         payload["title"], marker=experiment_marker(record), body=payload.get("body", ""),
         category=payload.get("category"), status=payload.get("status"), tags=payload.get("tags", ()),
-        metadata=metadata, check_existing=resuming)
+        metadata=metadata, check_existing=resuming, aliases=(legacy_marker(record),) if resuming else (),
+        on_warning=None if warnings is None else warnings.append)
     client.link_metadata_targets(experiment_id, metadata)
     return experiment_id, client.web_url(experiment_id)
