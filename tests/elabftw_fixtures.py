@@ -56,9 +56,10 @@ def fake_elabftw_factory(request: pytest.FixtureRequest) -> Iterator[FakeFactory
     request.node.stash[_FAKES] = fakes
 
     def make(*, version: str = "5.6.12", latency: float = 0.0,
-             keys: Mapping[str, Mapping[str, Any]] | None = None, contract: bool = True) -> FakeElabftw:
+             keys: Mapping[str, Mapping[str, Any]] | None = None, contract: bool = True,
+             **options: Any) -> FakeElabftw:
         hook = ContractChecker(request.getfixturevalue("elabftw_contract")) if contract else None
-        fake = FakeElabftw(keys, version=version, latency=latency, contract_hook=hook)
+        fake = FakeElabftw(keys, version=version, latency=latency, contract_hook=hook, **options)
         fakes.append(fake)
         return fake
 

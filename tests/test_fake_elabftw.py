@@ -35,8 +35,11 @@ METADATA = {"elabftw": {"extra_fields_groups": [{"id": 1, "name": "Sample"}]}, "
 
 
 def call(fake: FakeElabftw, method: str, path: str, key: str | None = WRITE_KEY, **kwargs: Any) -> requests.Response:
-    """One request to the fake's API with a fresh connection."""
+    """One request to the fake's API with a fresh connection; a POST or PATCH without a body sends
+    ``{}`` as JSON, as the server wants (it refuses any other content type)."""
     headers = {"Authorization": key} if key is not None else {}
+    if method in ("POST", "PATCH") and not {"json", "data", "files"} & set(kwargs):
+        kwargs["json"] = {}
     return requests.request(method, fake.api_url + path, headers=headers, timeout=10, **kwargs)
 
 
@@ -55,12 +58,13 @@ def metadata_of(fake: FakeElabftw, exp_id: int) -> Any:
 
 
 def assert_error(response: requests.Response, status: int, *fragments: str) -> dict[str, Any]:
-    """The response is a spec-shaped Error with this status mentioning these fragments."""
+    """The response is a spec-shaped Error with this status mentioning these fragments (in
+    ``description`` up to 5.3, in ``message`` from 5.4)."""
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"code", "message", "description"} and body["code"] == status
     for fragment in fragments:
-        assert fragment in body["description"], body
+        assert fragment in body["message"] + " " + body["description"], body
     return body
 
 
@@ -112,8 +116,8 @@ def test_missing_key_is_401_and_breaks_the_contract(fake_elabftw: FakeElabftw) -
 def test_read_only_key_reads_but_cannot_write(fake_elabftw: FakeElabftw) -> None:
     exp_id = create(fake_elabftw)
     assert call(fake_elabftw, "GET", f"/experiments/{exp_id}", READ_KEY).status_code == 200
-    assert_error(call(fake_elabftw, "POST", "/experiments", READ_KEY, json={"title": "x"}), 403, "read-only")
-    assert_error(call(fake_elabftw, "PATCH", f"/experiments/{exp_id}", READ_KEY, json={"title": "x"}), 403)
+    assert_error(call(fake_elabftw, "POST", "/experiments", READ_KEY, json={"title": "x"}), 400, "read-only key")
+    assert_error(call(fake_elabftw, "PATCH", f"/experiments/{exp_id}", READ_KEY, json={"title": "x"}), 400)
     assert len(fake_elabftw.experiments()) == 1
 
 
@@ -156,14 +160,18 @@ def test_real_but_unemulated_endpoint_is_501(fake_elabftw: FakeElabftw) -> None:
 
 def test_seeded_lists(fake_elabftw: FakeElabftw) -> None:
     categories = call(fake_elabftw, "GET", "/teams/current/experiments_categories").json()
-    assert [c["title"] for c in categories] == ["Imaging", "Spectroscopy", "Simulation"]
+    assert [c["title"] for c in categories if c["is_current_team"]] == ["Imaging", "Spectroscopy", "Simulation"]
+    assert [c["title"] for c in categories if not c["is_current_team"]] == ["Chemistry", "Imaging"]  # 5.4+
     assert call(fake_elabftw, "GET", "/teams/1/experiments_categories").json() == categories
     statuses = call(fake_elabftw, "GET", "/teams/current/experiments_status").json()
-    assert [s["title"] for s in statuses] == ["Running", "Success", "Need to be redone", "Fail"]
+    assert [s["title"] for s in statuses if s["is_current_team"]] == ["Running", "Success", "Need to be redone",
+                                                                      "Fail"]
     assert call(fake_elabftw, "GET", "/teams/1/experiments_status").json() == statuses
     templates = call(fake_elabftw, "GET", "/experiments_templates").json()
     assert [t["title"] for t in templates] == ["Multi-modal imaging session"]
-    assert isinstance(templates[0]["metadata"], str)
+    assert "metadata" not in templates[0]  # show-mode columns on 5.6
+    assert isinstance(call(fake_elabftw, "GET", f"/experiments_templates/{templates[0]['id']}").json()["metadata"],
+                      str)
     assert [t["title"] for t in call(fake_elabftw, "GET", "/items_types").json()] == ["Equipment", "Sample"]
     assert len(call(fake_elabftw, "GET", "/items").json()) == 3
     keys = call(fake_elabftw, "GET", "/extra_fields_keys").json()
@@ -179,24 +187,44 @@ def _all_pages(fake: FakeElabftw, path: str) -> list[dict[str, Any]]:
             return rows
 
 
-@pytest.mark.parametrize("path", ["/teams/current/experiments_categories", "/teams/current/experiments_status",
-                                  "/experiments_templates", "/items_types", "/items", "/experiments",
-                                  "/extra_fields_keys", "/teams"])
-def test_lists_page_with_limit_15_by_default(fake_elabftw: FakeElabftw, path: str) -> None:
+PAGED = ["/teams/current/experiments_categories", "/teams/current/experiments_status", "/items", "/experiments",
+         "/items_types", "/experiments_templates", "/extra_fields_keys"]
+
+
+def _seed_many(fake: FakeElabftw) -> None:
     for n in range(20):
-        fake_elabftw.add_category(f"Category {n}")
-        fake_elabftw.add_status(f"Status {n}")
-        fake_elabftw.add_template(f"Template {n}", metadata={"extra_fields": {f"key {n}": {"value": ""}}})
-        fake_elabftw.add_item(f"Item {n}")
-        fake_elabftw.add_experiment(f"Experiment {n}")
-        fake_elabftw.add_team(f"Team {n}")
-        fake_elabftw.add_items_type(f"Type {n}")
-    default = call(fake_elabftw, "GET", path).json()
-    assert len(default) == 15
-    everything = _all_pages(fake_elabftw, path)
+        fake.add_category(f"Category {n}")
+        fake.add_status(f"Status {n}")
+        fake.add_template(f"Template {n}", metadata={"extra_fields": {f"key {n}": {"value": ""}}})
+        fake.add_item(f"Item {n}")
+        fake.add_experiment(f"Experiment {n}")
+        fake.add_team(f"Team {n}")
+        fake.add_items_type(f"Type {n}")
+
+
+@pytest.mark.parametrize("path", PAGED)
+@pytest.mark.parametrize("version", ["5.2.8", "5.6.12"])
+def test_lists_page_by_limit_and_offset(fake_elabftw_factory: FakeFactory, path: str, version: str) -> None:
+    fake = fake_elabftw_factory(version=version)
+    _seed_many(fake)
+    default = call(fake, "GET", path).json()
+    if version == "5.2.8" and path == "/experiments_templates":  # 5.2 templates ignore limit
+        assert len(default) == len(call(fake, "GET", path, params={"limit": 7}).json()) > 20
+        return
+    everything = _all_pages(fake, path)
     assert len(everything) > 15
-    assert everything[:15] == default
     assert len({json.dumps(row, sort_keys=True) for row in everything}) == len(everything)
+    if version == "5.2.8":
+        expected = 128 if path == "/items_types" else 15  # DisplayParams@5.2.8; ItemsTypes@5.2.8
+        assert len(default) == min(expected, len(everything))
+    else:  # 5.4+: no LIMIT without a limit parameter
+        assert len(default) == len(everything)
+    assert everything[:len(default)] == default[:len(everything)]
+
+
+def test_teams_ignore_limit(fake_elabftw: FakeElabftw) -> None:
+    _seed_many(fake_elabftw)
+    assert len(call(fake_elabftw, "GET", "/teams", params={"limit": 7, "offset": 7}).json()) > 20
 
 
 def test_experiment_list_search_order_and_state(fake_elabftw: FakeElabftw) -> None:
@@ -264,7 +292,8 @@ def test_post_with_unknown_category_or_status_is_400(fake_elabftw: FakeElabftw, 
 
 
 def test_post_from_template_uses_only_the_title(fake_elabftw: FakeElabftw) -> None:
-    template = call(fake_elabftw, "GET", "/experiments_templates").json()[0]
+    template_id = call(fake_elabftw, "GET", "/experiments_templates").json()[0]["id"]
+    template = call(fake_elabftw, "GET", f"/experiments_templates/{template_id}").json()
     exp_id = create(fake_elabftw, title="From template", template=template["id"], body="ignored", category=3)
     entity = call(fake_elabftw, "GET", f"/experiments/{exp_id}").json()
     assert (entity["title"], entity["body"], entity["category"]) == ("From template", template["body"], 1)
@@ -290,7 +319,7 @@ def test_patch_applies_keys_in_order_and_stops_at_the_first_invalid(fake_elabftw
     exp_id = create(fake_elabftw, title="Before", body="<p>before</p>")
     response = call(fake_elabftw, "PATCH", f"/experiments/{exp_id}",
                     json={"title": "After", "no_such_key": 1, "body": "<p>after</p>"})
-    assert_error(response, 400, "no_such_key")
+    assert_error(response, 400, "Invalid update target")
     entity = fake_elabftw.experiment(exp_id)
     assert (entity["title"], entity["body"]) == ("After", "<p>before</p>")
     response = call(fake_elabftw, "PATCH", f"/experiments/{exp_id}", json={"status": 2, "category": 99, "title": "X"})
@@ -323,7 +352,8 @@ def test_metadatamerge_needs_5_6(fake_elabftw_factory: FakeFactory) -> None:
     fake = fake_elabftw_factory(version="5.5.0")
     exp_id = create(fake, metadata=METADATA)
     merge = json.dumps({"extra_fields": {"Power": {"value": "7"}}})
-    assert_error(call(fake, "PATCH", f"/experiments/{exp_id}", json={"metadatamerge": merge}), 400, "metadatamerge")
+    assert_error(call(fake, "PATCH", f"/experiments/{exp_id}", json={"metadatamerge": merge}), 400,
+                 "Invalid update target")
     assert metadata_of(fake, exp_id) == METADATA
 
 
@@ -336,7 +366,7 @@ def test_hide_main_text_since_5_4(fake_elabftw_factory: FakeFactory, version: st
     if supported:
         assert response.json()["hide_main_text"] == 1
     else:
-        assert_error(response, 400, "hide_main_text")
+        assert_error(response, 400, "Invalid update target")
         entity = call(fake, "GET", f"/experiments/{exp_id}").json()
         assert "hide_main_text" not in entity
         assert json.loads(entity["metadata"])["elabftw"]["display_main_text"] is False
@@ -375,7 +405,8 @@ def test_links(fake_elabftw: FakeElabftw) -> None:
     for kind, target in (("items_links", item_id), ("experiments_links", other)):
         response = call(fake_elabftw, "POST", f"/experiments/{exp_id}/{kind}/{target}")
         assert response.status_code == 201
-        assert response.headers["Location"] == f"{fake_elabftw.api_url}/experiments/{exp_id}/{kind}/{target}"
+        table = "experiments2items" if kind == "items_links" else "experiments2experiments"
+        assert response.headers["Location"] == f"{fake_elabftw.api_url}/experiments/{exp_id}/{table}/{target}"
         assert call(fake_elabftw, "POST", f"/experiments/{exp_id}/{kind}/{target}").status_code == 201
         assert [link["entityid"] for link in call(fake_elabftw, "GET", f"/experiments/{exp_id}/{kind}").json()] \
             == [target]

@@ -274,7 +274,7 @@ def test_import_of_an_elabftw_export_links_the_experiment(tmp_path, fake_elabftw
     fake_elabftw.add_category("Microscopy")
     client = ElabftwClient(ElabftwSettings(fake_elabftw.url, Secret(WRITE_KEY)), sleep=lambda s: None)
     metadata = to_elabftw(template, ANSWERS)
-    experiment = client.create_experiment("Heat stress imaging", marker="m-1", body="<p>Notes</p>",
+    experiment = client.create_experiment("Heat stress imaging", marker="m1", body="<p>Notes</p>",
                                           category="Microscopy", tags=["heat stress"], metadata=metadata)
     attachment = tmp_path / "overview.png"
     attachment.write_bytes(b"\x89PNG overview")

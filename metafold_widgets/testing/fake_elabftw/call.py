@@ -22,6 +22,7 @@ class Call:
     caller: Caller
     request: RequestInfo
     api_url: str
+    reported_version_int: int  # what /info says (0 for a development build)
 
     @cached_property
     def query(self) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from .call import Call
 from .wire import ApiError, Reply, json_reply
 
 
-def info(call: Call, reported_number: int) -> Reply:
+def info(call: Call) -> Reply:
     """``GET /info`` (src/Controllers/Apiv2Controller.php: the version and a few counts)."""
     store = call.store
     size = sum(u["filesize"] for u in store.uploads.values())
+    reported_number = call.reported_version_int
     return json_reply(200, {
         "elabftw_version": call.release.version if reported_number else "dev",
         "elabftw_version_int": reported_number, "ts_balance": 0,

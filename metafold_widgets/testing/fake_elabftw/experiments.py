@@ -98,12 +98,15 @@ def create_experiment(call: Call) -> Reply:
     params = call.json_body()
     store, release, caller = call.store, call.release, call.caller
     category = store.known_id(store.categories, caller.team, "category", params.get("category"))
+    status = store.known_id(store.statuses, caller.team, "status", params.get("status"))  # foreign keys
     template_id = _template_id(call, params, category)
-    template = store.entities["experiments_templates"].get(template_id) if template_id > 0 else None
+    if "template" in params and template_id > 0:
+        template: dict[str, Any] | None = store.readable(caller, "experiments_templates", template_id)
+    else:  # the 5.2.5-5.2.8 quirk reads no template row: a missing one copies nothing
+        template = store.entities["experiments_templates"].get(template_id) if template_id > 0 else None
     title = patch_string("title", params.get("title")).strip() or "Untitled"
     record = store.new_entity("experiments", title=title, team=caller.team, userid=caller.userid)
     if template is not None and "template" in params:
-        store.readable(caller, "experiments_templates", template_id)
         if not call.release.template_keeps_title:
             record["title"] = template["title"]
         for key in ("body", "content_type", "category", "status", "canread", "canwrite", "hide_main_text",
@@ -111,7 +114,7 @@ def create_experiment(call: Call) -> Reply:
             record[key] = copy.deepcopy(template[key])
         record["created_from_id"] = template_id
     else:
-        record.update(_fields_from_post(call, params), category=category)
+        record.update(_fields_from_post(call, params), category=category, status=status)
     if template is not None:  # tags, steps and links of the template are copied after the insert
         record["tag_ids"] = list(template["tag_ids"])
         record["steps"] = list(template.get("steps") or [])
@@ -147,11 +150,8 @@ def _tags(params: dict[str, Any]) -> list[str]:
 
 
 def _fields_from_post(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    store, release, caller = call.store, call.release, call.caller
-    fields: dict[str, Any] = {
-        "status": store.known_id(store.statuses, caller.team, "status", params.get("status")),
-        "content_type": 1,
-    }
+    release = call.release
+    fields: dict[str, Any] = {"content_type": 1}
     for key in ("canread", "canwrite"):
         if params.get(key) is not None:
             fields[key] = permissions_json(key, params[key])

@@ -59,6 +59,7 @@ def _links(kind: str) -> list[Route]:
 
 
 ROUTES: tuple[Route, ...] = (
+    _route("info", GET=directory.info),
     _route("users", ("GET", "POST")),
     _route("users/{user}", ("PATCH",), GET=directory.read_user),
     _route("teams", ("POST",), GET=directory.list_teams),

@@ -6,7 +6,7 @@ import threading
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from . import directory, experiments, routes
+from . import experiments, routes
 from .call import Call
 from .releases import Release
 from .store import Store
@@ -300,12 +300,10 @@ class FakeElabftw:
             if request.method not in routes.METHODS:
                 raise ApiError(405, f"Method {request.method} is not allowed.", {"Allow": ", ".join(routes.METHODS)})
             caller = self._store.authenticate(auth, self.release)
-            call = Call(self._store, self._views, self.release, caller, request, self.api_url)
+            call = Call(self._store, self._views, self.release, caller, request, self.api_url, self.version_int)
             # AbstractApiController::parseReq, first line (src/controllers@5.2.8, src/Controllers@6.0.0-alpha4)
             if request.method != "GET" and not caller.can_write:
                 raise ApiError(400, "You are using a read-only key to execute a write action.")
-            if api_path.rstrip("/") == "/info" and request.method == "GET":
-                return directory.info(call, self.version_int)
             route, params = routes.find_route(api_path)
             handler = routes.handler_for(route, request.method)
             if request.body and not request.content_type.startswith("multipart/form-data"):
