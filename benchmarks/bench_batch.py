@@ -6,6 +6,7 @@ Run: .venv/bin/python benchmarks/bench_batch.py
 """
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 import warnings
@@ -47,7 +48,7 @@ def run(jobs: int) -> tuple[float, int, int]:
         session.close()
         assert result.ok, result.to_dataframe()
         experiments = fake.experiments()
-        markers = {e["body"].rsplit("metafold-project:", 1)[-1] for e in experiments}
+        markers = {re.search(r"metafold[0-9a-f]{32}", e["body"]).group(0) for e in experiments}  # type: ignore[union-attr]
         duplicates = len(experiments) - len(markers)
         return elapsed, len(experiments), duplicates
 

@@ -22,7 +22,7 @@ import requests
 from metafold_widgets import load_template, plan_project
 from metafold_widgets.adapters.elabftw import ElabftwClient
 from metafold_widgets.config import ElabftwSettings, Secret
-from metafold_widgets.testing.fake_elabftw import WRITE_KEY, FakeElabftw
+from metafold_widgets.testing.fake_elabftw import EMULATED_RELEASES, WRITE_KEY, FakeElabftw
 
 warnings.simplefilter("ignore")
 BATCH = 50
@@ -42,7 +42,7 @@ def payload() -> dict:
 def ours(fake: FakeElabftw, spec: dict, count: int, marker: str) -> None:
     with ElabftwClient(ElabftwSettings(fake.url, Secret(WRITE_KEY))) as client:
         for number in range(count):
-            client.create_experiment(spec["title"], marker=f"{marker}-{number}", body=spec["body"],
+            client.create_experiment(spec["title"], marker=f"{marker}x{number}", body=spec["body"],
                                      category=spec["category"], tags=spec["tags"], metadata=spec["metadata"])
 
 
@@ -73,6 +73,16 @@ def main() -> None:
     print(f"  metafold-widgets, first experiment (incl. /info and category list): {first} requests, tags included")
     print(f"  metafold-widgets, each further experiment on the same connection:   {steady:.0f} request")
     print(f"  desktop MetaFold pattern:                                            {old} requests, no tags")
+    print("\nrequests per created experiment, by elabFTW release (first / each further one)")
+    for release in EMULATED_RELEASES:
+        with FakeElabftw(version=release) as fake:
+            fake.add_category("Microscopy")
+            ours(fake, spec, 1, "one")
+            first = len(fake.requests_log)
+            fake.requests_log.clear()
+            ours(fake, spec, 10, "ten")
+            further = (len(fake.requests_log) - (first - 1)) / 10
+        print(f"  {release:14s} {first} / {further:.0f}")
     print(f"\n{BATCH}-experiment batch, {LATENCY * 1000:.0f} ms added latency per request")
     rows = []
     for label, run in (("desktop pattern, sequential", lambda f: desktop(f, spec, BATCH)),

@@ -10,7 +10,7 @@ from metafold_widgets import cli, load_template, read_record
 from metafold_widgets.adapters.elabftw import ElabftwClient
 from metafold_widgets.config import ElabftwSettings, Secret
 from metafold_widgets.session import Session
-from metafold_widgets.testing.fake_elabftw import WRITE_KEY, Fault
+from metafold_widgets.testing.fake_elabftw import EMULATED_RELEASES, WRITE_KEY, Fault
 from metafold_widgets.workflows import create_project_everywhere
 from metafold_widgets.workflows.check import check_project
 from metafold_widgets.workflows.resume import resume_project
@@ -39,6 +39,12 @@ FAULTS = {
     "forbidden": lambda: (Fault.status(403), 20),
 }
 
+
+
+@pytest.fixture(params=EMULATED_RELEASES)
+def fake_elabftw(request, fake_elabftw_factory):
+    """Every test of this module runs against each emulated elabFTW release."""
+    return fake_elabftw_factory(version=request.param)
 
 def make_session(fake) -> Session:
     client = ElabftwClient(ElabftwSettings(fake.url, Secret(WRITE_KEY)), sleep=lambda s: None,
