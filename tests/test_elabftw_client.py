@@ -8,8 +8,16 @@ import warnings
 import pytest
 
 from metafold_widgets.adapters.elabftw import ElabftwClient
-from metafold_widgets.config import (ConfigError, ElabftwSettings, InsecureConnectionWarning, Secret,
-                                     elabftw_settings, normalize_elabftw_url, parse_verify, read_config_file)
+from metafold_widgets.config import (
+    ConfigError,
+    ElabftwSettings,
+    InsecureConnectionWarning,
+    Secret,
+    elabftw_settings,
+    normalize_elabftw_url,
+    parse_verify,
+    read_config_file,
+)
 from metafold_widgets.errors import ElabftwError
 from metafold_widgets.session import Session
 from metafold_widgets.testing.fake_elabftw import EMULATED_RELEASES, OTHER_TEAM_KEY, READ_KEY, WRITE_KEY, Fault

@@ -25,6 +25,7 @@ def add_tag(call: Call, exp_id: int) -> Reply:
         raise ApiError(400, "Tag is too short!")
     tag_id = 0
     for name in names:
+        assert isinstance(name, str)
         tag_id = call.store.tag_id(record["team"], name.strip(), call.caller)
         if tag_id not in record["tag_ids"]:
             record["tag_ids"].append(tag_id)
@@ -67,7 +68,8 @@ def list_uploads(call: Call, exp_id: int) -> Reply:
 
 
 def add_upload(call: Call, exp_id: int) -> Reply:
-    """``POST /experiments/{id}/uploads``: multipart ``file`` and ``comment``."""
+    """``POST /experiments/{id}/uploads``: multipart ``file`` and ``comment`` (src/Models/Uploads.php@5.6.12
+    postAction; "Error reading file!" without a file)."""
     record = call.store.writable(call.caller, exp_id)
     fields = parse_multipart(call.request.content_type, call.request.body)
     upload = fields.get("file")

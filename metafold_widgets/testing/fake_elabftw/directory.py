@@ -8,7 +8,7 @@ from .wire import ApiError, Reply, json_reply
 
 
 def info(call: Call) -> Reply:
-    """``GET /info`` (src/Controllers/Apiv2Controller.php: the version and a few counts)."""
+    """``GET /info`` (src/Models/Info.php@5.6.12 readAll: the version and a few counts)."""
     store = call.store
     size = sum(u["filesize"] for u in store.uploads.values())
     reported_number = call.reported_version_int
@@ -42,7 +42,7 @@ def read_team(call: Call, team: str) -> Reply:
 
 def _team_rows(call: Call, table: Mapping[int, Mapping[str, Any]], team: str, listing: str) -> Reply:
     """Categories or statuses. From 5.4.0 other teams' non-private rows are listed too
-    (src/Models/ExperimentsCategories.php@5.4.0 readAll: ``team = :team OR is_private = 0``)."""
+    (src/Models/AbstractStatus.php@5.4.0 readAll: ``is_private = 0 OR team = :team``)."""
     team_id = call.store.team_of(call.caller, team)
     release = call.release
     if release.other_teams_any_state:  # is_private = 0 OR team = :team AND state IN (1)

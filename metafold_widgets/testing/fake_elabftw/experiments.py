@@ -10,8 +10,15 @@ from typing import Any, Callable
 from . import exports
 from .call import Call
 from .search import CompiledQuery, SearchRow, SearchSyntaxError, UnsupportedSearch, compile_query
-from .values import content_type, decode_metadata_string, merge_metadata, now, patch_string, permissions_json
-from .values import positive_int_or_none
+from .values import (
+    content_type,
+    decode_metadata_string,
+    merge_metadata,
+    now,
+    patch_string,
+    permissions_json,
+    positive_int_or_none,
+)
 from .wire import ApiError, Reply, created, json_reply, query_int
 
 ORDER_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -96,7 +103,7 @@ def create_experiment(call: Call) -> Reply:
     template's tags, steps and links, then the request's tags, one by one (a forbidden tag
     answers 400 with the experiment kept: src/Models/Experiments.php@5.6.12 create)."""
     params = call.json_body()
-    store, release, caller = call.store, call.release, call.caller
+    store, caller = call.store, call.caller
     category = store.known_id(store.categories, caller.team, "category", params.get("category"))
     status = store.known_id(store.statuses, caller.team, "status", params.get("status"))  # foreign keys
     template_id = _template_id(call, params, category)
@@ -297,7 +304,7 @@ def extra_fields_keys(call: Call) -> Reply:
             if record["team"] == call.caller.team and record["state"] != 3 and isinstance(fields, dict):
                 for name in fields:
                     counts[name] = counts.get(name, 0) + 1
-    rows = [{"extra_fields_key": k, "frequency": n} for k, n in counts.items() if needle in k.lower()]
-    rows.sort(key=lambda r: (-r["frequency"], r["extra_fields_key"]))
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    rows = [{"extra_fields_key": k, "frequency": n} for k, n in ranked if needle in k.lower()]
     return json_reply(200, call.page(rows, unlimited_below=-1))
 

@@ -1,5 +1,5 @@
 """Exports of an experiment: ``format=pdf`` (a one-page PDF with the title and the custom fields)
-and ``format=eln`` (an ELN Consortium RO-Crate zip shaped like elabFTW 5.x's, src/Make/MakeEln.php:
+and ``format=eln`` (an ELN Consortium RO-Crate zip shaped like elabFTW 5.x's, src/Make/MakeEln.php@5.6.12:
 one top folder, the experiment as a Dataset with ``variableMeasured`` PropertyValues,
 ``export-elabftw.json`` and the uploads)."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import uuid
 import zipfile
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .call import Call
 from .wire import Reply
@@ -69,12 +69,14 @@ def _pdf_document(lines: list[str]) -> bytes:
     return bytes(out)
 
 
-def _eln_archive(entity: Mapping[str, Any], uploads: list[Mapping[str, Any]], links: list[Mapping[str, Any]],
+def _eln_archive(entity: Mapping[str, Any], uploads: Sequence[Mapping[str, Any]],
+                 links: Sequence[Mapping[str, Any]],
                  server: str, version: str) -> bytes:
     """An ``.eln`` (RO-Crate 1.1 zip) of one experiment, shaped like elabFTW 5.x exports."""
     now = datetime.now().astimezone().isoformat(timespec="seconds")
     root = datetime.now().strftime("%Y-%m-%d-%H%M%S") + "-export"
-    folder = f"{_slug(entity['category_title'] or entity['date'])} - {_slug(entity['title'])} - {entity['elabid'][9:17]}"
+    category = _slug(entity["category_title"] or entity["date"])
+    folder = f"{category} - {_slug(entity['title'])} - {entity['elabid'][9:17]}"
     dataset_id = f"./{folder}/"
     person_id = "person://" + hashlib.sha256(f"{entity['firstname']}{entity['lastname']}".encode()).hexdigest() + \
         "?hash_algo=sha256"

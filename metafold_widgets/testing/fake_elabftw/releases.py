@@ -63,7 +63,8 @@ class Release:
     @property
     def content_type_on_post(self) -> bool:
         """POST honours ``content_type``; 5.2-5.3 take the user's editor preference instead
-        (src/Models/Experiments.php@5.3.11 create(); honoured in src/Models/Experiments.php@5.4.0)."""
+        (src/models/Experiments.php@5.2.8 create: ``use_markdown``; from src/Models/AbstractEntity.php@5.4.0
+        postAction: ``BodyContentType::from($reqBody['content_type'])``)."""
         return self.at_least("5.4.0")
 
     @property
@@ -77,16 +78,16 @@ class Release:
 
     @property
     def hide_main_text(self) -> bool:
-        """The ``hide_main_text`` column and PATCH key (src/Enums/EntityParams or
-        src/Params/EntityParams.php@5.4.0); before, ``metadata.elabftw.display_main_text``."""
+        """The ``hide_main_text`` column and PATCH key (src/Params/EntityParams.php@5.4.0 getContent;
+        absent @5.3.11); before, ``metadata.elabftw.display_main_text``."""
         return self.at_least("5.4.0")
 
     @property
     def merge_mode(self) -> MergeMode:
-        """``metadatamerge``: absent before 5.6.0; 5.6.0-5.6.12 set each field's value to
-        ``trim((string) $value)``, so a list becomes "Array" (src/Params/EntityParams.php@5.6.0,
-        @5.6.12); 6.0.0-alpha4 keeps lists and refuses a changed type or unit
-        (src/Params/EntityParams.php@6.0.0-alpha4)."""
+        """``metadatamerge`` (a target of src/Params/EntityParams.php from 5.6.0): 5.6.0-5.6.12 set each
+        field's value to ``trim((string) $value)``, so a list becomes "Array" (src/Models/AbstractEntity.php
+        @5.6.0..5.6.12 mergeMetadataValues); 6.0.0-alpha4 keeps lists and refuses a changed type or
+        unit (src/Elabftw/MetadataHelpers.php@6.0.0-alpha4 mergeMetadataValues)."""
         if not self.at_least("5.6.0"):
             return "none"
         return "stringify" if not self.at_least("6.0.0") else "typed"
@@ -94,7 +95,7 @@ class Release:
     @property
     def merge_appends_options(self) -> bool:
         """5.6.12 also appends the merged value to a select field's ``options``
-        (src/Params/EntityParams.php@5.6.12)."""
+        (src/Models/AbstractEntity.php@5.6.12 mergeMetadataValues)."""
         return self.version == "5.6.12" or (self.at_least("5.6.12") and not self.at_least("6.0.0"))
 
     # --- reading ----------------------------------------------------------------------------
@@ -127,12 +128,12 @@ class Release:
     @property
     def lists_other_teams(self) -> bool:
         """Categories and statuses list other teams' non-private rows too, with
-        ``is_current_team`` (src/Models/ExperimentsCategories.php@5.4.0 readAll)."""
+        ``is_current_team`` (src/Models/AbstractStatus.php@5.4.0 readAll)."""
         return self.at_least("5.4.0")
 
     @property
     def elnhtml_export(self) -> bool:
-        """``format=elnhtml`` exists (src/Controllers/Apiv2Controller.php@5.3.0)."""
+        """``format=elnhtml`` exists (src/Enums/ExportFormat.php@5.3.0 ``ElnHtml``)."""
         return self.at_least("5.3.0")
 
     def ignores_limit(self, listing: str) -> bool:

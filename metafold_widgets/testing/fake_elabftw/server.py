@@ -154,10 +154,13 @@ class FakeElabftw:
             self._store.ensure_team(team_id, name)
             return team_id
 
-    def add_category(self, title: str, team: int = 1, color: str = "29aeb9", private: bool = False) -> int:
+    def add_category(self, title: str, team: int = 1, color: str = "29aeb9", private: bool = False,
+                     archived: bool = False) -> int:
         """Add an experiments category to a team; returns its id."""
         with self._lock:
-            return self._store.add_statuslike(self._store.categories, title, team, color, is_private=private)
+            category = self._store.add_statuslike(self._store.categories, title, team, color, is_private=private)
+            self._store.categories[category]["state"] = 2 if archived else 1
+            return category
 
     def add_status(self, title: str, team: int = 1, color: str = "29aeb9", private: bool = False) -> int:
         """Add an experiments status to a team; returns its id."""

@@ -114,7 +114,7 @@ class Views:
 
     def statuslike(self, row: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         """A category or status row; 5.4+ flags whether it belongs to the caller's team
-        (src/Models/ExperimentsCategories.php@5.4.0 readAll)."""
+        (src/Models/AbstractStatus.php@5.4.0 readAll)."""
         out = {k: row[k] for k in ("id", "title", "color", "is_default", "ordering", "state", "team")}
         if self.release.lists_other_teams:
             out.update(is_private=row["is_private"], team_name=self.store.teams[row["team"]]["name"],

@@ -317,7 +317,7 @@ class Handler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         """The request body, plain or chunked."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
