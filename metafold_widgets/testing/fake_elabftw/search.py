@@ -37,13 +37,14 @@ _ADVANCED_FIELD = re.compile(
 _ADVANCED_OPERATOR = re.compile(r"\b(?:AND|OR|NOT)\b|[()!&|\"']", re.ASCII)
 # src/node/grammar/queryGrammar.pegjs (same rules 5.1.15..6.0.0-alpha4): the named operator rules (failures
 # inside a named rule are silent, so a regular expression is enough), List1/List2 and String with their
-# Escape alternatives; '++' is possessive because a PEG repetition never gives characters back.
+# Escape alternatives. A PEG repetition never gives characters back: "(?=(X+))\1" is the possessive
+# X++ written for Python 3.10, whose re module has no possessive quantifiers.
 _WS = re.compile(r"[\t\n\r ]")
 _OR_OP = re.compile(r"[\t\n\r ]+[oO][rR][\t\n\r ]+|[\t\n\r ]*\|[\t\n\r ]*")
 _AND_OP = re.compile(r"[\t\n\r ]+[aA][nN][dD][\t\n\r ]+|[\t\n\r ]*&[\t\n\r ]*|[\t\n\r ]+")
 _NOT_OP = re.compile(r"[nN][oO][tT][\t\n\r ]+|![\t\n\r ]*")
-_LIST = {q: re.compile(rf"{q}((?:[^\n\r\f\\{q}]|\\{q}|\\[%_]|\\)++){q}") for q in "'\""}
-_STRING = re.compile(r"""(?:[^\n\r\f\\"'|&!(): ]|\\[%_]|\\)++""")
+_LIST = {q: re.compile(rf"{q}(?=((?:[^\n\r\f\\{q}]|\\{q}|\\[%_]|\\)+))\1{q}") for q in "'\""}
+_STRING = re.compile(r"""(?=((?:[^\n\r\f\\"'|&!(): ]|\\[%_]|\\)+))\1""")
 _WORD = re.compile(r"(?:(?![\U00010000-\U0010ffff])\w)+")  # InnoDB true_word_char: BMP letter/digit or '_'
 _PHP_NUMBER = re.compile(r"[ \t\n\r\v\f]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DIGITS, _DIGITS19 = "0123456789", "123456789"
