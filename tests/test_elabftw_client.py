@@ -154,7 +154,8 @@ def test_create_in_one_post_with_tags_and_metadata(fake_elabftw):
     before = len(fake_elabftw.requests_log)
     new_id = client.create_experiment("Heat <stress>", marker="metafoldprojectu1", body="<p>a &amp; b</p>",
                                       category=1, tags=["heat", "imaging", "heat"], metadata=METADATA)
-    assert len(fake_elabftw.requests_log) - before == 1
+    old_release = not fake_elabftw.release.at_least("5.4.0")  # 5.2-5.3: content type set with a PATCH
+    assert len(fake_elabftw.requests_log) - before == 1 + old_release
     experiment = client.get_experiment(new_id)
     assert experiment["title"] == "Heat <stress>"
     assert "metafoldprojectu1" in experiment["body"]
@@ -166,7 +167,7 @@ def test_create_in_one_post_with_tags_and_metadata(fake_elabftw):
 def test_requests_per_experiment_with_category_name_is_at_most_three(fake_elabftw):
     client = client_for(fake_elabftw)
     client.create_experiment("T", marker="m1", category="Imaging", tags=["a", "b"], metadata=METADATA)
-    assert len(fake_elabftw.requests_log) <= 3
+    assert len(fake_elabftw.requests_log) <= 3 + (not fake_elabftw.release.at_least("5.4.0"))
 
 
 def test_unknown_category_names_the_choices(fake_elabftw):

@@ -82,6 +82,12 @@ def test_create_sends_what_each_release_keeps(fake, release):
     assert "metafoldabc123" in entity["body"]
 
 
+def test_html_body_stays_html_for_a_markdown_user(fake):
+    fake.prefer_markdown()
+    exp_id = client_for(fake).create_experiment("Run", marker="metafoldhtml", body="<p>Question</p>")
+    assert fake.experiment(exp_id)["content_type"] == 1
+
+
 def test_marker_must_be_letters_and_digits(fake):
     with pytest.raises(ValueError, match="letters and digits"):
         client_for(fake).create_experiment("Run", marker="metafold-project:1")

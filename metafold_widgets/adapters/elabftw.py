@@ -192,8 +192,9 @@ class ElabftwClient:
             if missing:
                 warn(f"experiment {experiment_id} was created without the tags {', '.join(missing)}: the team does "
                      "not let users create new tags (a team admin can create them, then run 'metafold sync')")
-        if content_type != 1 and server.version_int < VERSION_CONTENT_TYPE_ON_POST:
-            self.update_experiment(experiment_id, content_type=content_type)  # POST ignores it before 5.4
+        if server.version_int < VERSION_CONTENT_TYPE_ON_POST:
+            # 5.2-5.3 ignore content_type on POST and use the user's editor preference instead
+            self.update_experiment(experiment_id, content_type=content_type)
         return experiment_id
 
     def _create_once(self, payload: dict[str, Any], markers: Sequence[str]) -> tuple[int, bool]:

@@ -158,7 +158,8 @@ def _tags(params: dict[str, Any]) -> list[str]:
 
 def _fields_from_post(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     release = call.release
-    fields: dict[str, Any] = {"content_type": 1}
+    # without content_type (or before 5.4, whatever is sent) the user's editor preference decides
+    fields: dict[str, Any] = {"content_type": 2 if call.store.users[call.caller.userid].get("use_markdown") else 1}
     for key in ("canread", "canwrite"):
         if params.get(key) is not None:
             fields[key] = permissions_json(key, params[key])

@@ -142,6 +142,11 @@ class FakeElabftw:
         with self._lock:
             experiments.set_lock(self._store.entities["experiments"][exp_id], locked, None)
 
+    def prefer_markdown(self, userid: int = 1, markdown: bool = True) -> None:
+        """The user's setting "use the Markdown editor" (``users.use_markdown``)."""
+        with self._lock:
+            self._store.users[userid]["use_markdown"] = int(markdown)
+
     def forbid_user_tags(self, team: int = 1, forbidden: bool = True) -> None:
         """The team setting "users cannot create tags" (``teams.user_create_tag = 0``)."""
         with self._lock:
