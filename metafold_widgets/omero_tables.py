@@ -48,12 +48,17 @@ IMAGES_OF_PROJECT_HQL = (
 
 
 def key_values_hql(object_type: str, with_ns: bool) -> str:
-    """The one query that reads every map-annotation pair of many objects of ``object_type``."""
+    """The one query that reads every map annotation of many objects of ``object_type``.
+
+    The annotation links with their annotation fetched, whose ``getMapValue()`` gives the
+    pairs in their stored order: the way OMERO's own clients read map annotations (no OMERO
+    code selects ``index()`` of ``mapValue``).
+    """
     if object_type not in OBJECT_TYPES:
         raise ValueError(f"object type must be one of {', '.join(OBJECT_TYPES)}, not {object_type!r}")
-    return (f"select link.parent.id, ann.id, ann.ns, index(mv), mv.name, mv.value "
-            f"from {object_type}AnnotationLink link join link.child ann join ann.mapValue mv "
-            f"where link.parent.id in (:ids)" + (" and ann.ns = :ns" if with_ns else ""))
+    return (f"select link from {object_type}AnnotationLink link join fetch link.child ann "
+            f"where link.parent.id in (:ids)" + (" and ann.ns = :ns" if with_ns else "")
+            + " order by link.parent.id, ann.id")
 
 
 def dataset_dataframe(conn: Any, dataset_id: int, ns: str | None = None,
@@ -141,22 +146,20 @@ def _key_value_rows(conn: Any, object_type: str, object_ids: Sequence[int], ns: 
     params.addIds([int(i) for i in object_ids])
     if ns is not None:
         params.map["ns"] = rstring(ns)
-    rows = conn.getQueryService().projection(key_values_hql(object_type, ns is not None), params, ctx)
-    # (object, annotation, index) first: a projection's rows come in no particular order
-    flat = sorted((r[0].getValue(), r[1].getValue(), r[3].getValue(), r[2].getValue() if r[2] is not None else None,
-                   r[4].getValue(), r[5].getValue() if r[5] is not None else "") for r in rows)
+    links = conn.getQueryService().findAllByQuery(key_values_hql(object_type, ns is not None), params, ctx)
     result: dict[int, list[tuple[int, str | None, list[tuple[str, str]]]]] = {}
-    current: tuple[int, int] | None = None
-    stored: list[tuple[str, str]] = []
-    for object_id, annotation_id, _index, namespace, key, value in flat:
-        if (object_id, annotation_id) != current:
-            stored = []
-            result.setdefault(object_id, []).append((annotation_id, namespace, stored))
-            current = (object_id, annotation_id)
-        stored.append((key, value))
-    for annotations in result.values():
-        for position, (annotation_id, namespace, stored_pairs) in enumerate(annotations):
-            annotations[position] = (annotation_id, namespace, join_continuations(stored_pairs))
+    seen: set[tuple[int, int]] = set()
+    for link in sorted(links, key=lambda l: (_val(l.getParent().getId()), _val(l.getChild().getId()))):
+        annotation = link.getChild()
+        if not hasattr(annotation, "getMapValue"):  # tags, comments, files...: not key-value pairs
+            continue
+        object_id, annotation_id = int(_val(link.getParent().getId())), int(_val(annotation.getId()))
+        if (object_id, annotation_id) in seen:
+            continue
+        seen.add((object_id, annotation_id))
+        stored = [(nv.name, nv.value if nv.value is not None else "") for nv in annotation.getMapValue() or []]
+        result.setdefault(object_id, []).append((annotation_id, _val(annotation.getNs()),
+                                                 join_continuations(stored)))
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,12 +27,6 @@ ENV_TEMPLATES_DIR = "METAFOLD_TEMPLATES_DIR"
 SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
 
 
-def _is_connected(conn: Any) -> bool:
-    check = getattr(conn, "isConnected", None)
-    try:
-        return bool(check()) if callable(check) else True
-    except Exception:  # a dead Ice connection may raise instead of answering
-        return False
 
 
 class Session:
@@ -41,6 +36,9 @@ class Session:
     lab's own templates beside the built-in ones; ``options`` holds the providers that
     connected systems register for dropdowns with an ``options_source``.
     """
+
+    #: how often (seconds) ``Session.omero`` asks the server whether the session still lives
+    omero_check_seconds = 60.0
 
     def __init__(self, projects_dir: str | os.PathLike[str] | None = None,
                  templates_dir: str | os.PathLike[str] | None = None,
@@ -59,6 +57,7 @@ class Session:
         self._omero_settings: OmeroSettings | None = omero if isinstance(omero, OmeroSettings) else None
         self._closes_at_exit = False
         self._omero: Any = None if isinstance(omero, OmeroSettings) else omero
+        self._omero_checked = time.monotonic()
         if self._omero is not None or self._omero_settings is not None:
             self._register_omero_options()
 
@@ -124,6 +123,7 @@ class Session:
         conn = omero_adapter.open_gateway(settings)
         self.close_omero()
         self._omero, self._omero_settings = conn, settings
+        self._omero_checked = time.monotonic()
         self._register_omero_options()
         return conn
 
@@ -140,7 +140,7 @@ class Session:
         the session, a network drop); a lost connection that was handed in ready-made
         cannot be reopened here, which raises OmeroError saying so.
         """
-        if self._omero is not None and not _is_connected(self._omero):
+        if self._omero is not None and self._omero_due_check() and not omero_adapter.is_alive(self._omero):
             if self._omero_settings is None:
                 raise OmeroError("the OMERO connection given to this Session was lost; connect again "
                                  "(Connections panel, or Session.connect_omero)")
@@ -148,10 +148,19 @@ class Session:
             self._omero = None
         if self._omero is None and self._omero_settings is not None:
             self._omero = omero_adapter.open_gateway(self._omero_settings)
+            self._omero_checked = time.monotonic()
             if not self._closes_at_exit:
                 atexit.register(self.close_omero)  # leave the server tidy when the kernel stops
                 self._closes_at_exit = True
         return self._omero
+
+    def _omero_due_check(self) -> bool:
+        """True at most once per ``omero_check_seconds``: asking the server is a round trip."""
+        now = time.monotonic()
+        if now - self._omero_checked < self.omero_check_seconds:
+            return False
+        self._omero_checked = now
+        return True
 
     def close_omero(self) -> None:
         """Close the OMERO connection (a joined session stays alive for its owner)."""
@@ -215,6 +224,7 @@ class Session:
         if self._elabftw is not None:
             clone._use_elabftw(ElabftwClient(self._elabftw.settings))
         clone._omero, clone._omero_settings = self._omero, self._omero_settings
+        clone._omero_checked = self._omero_checked
         clone._owns_omero = False  # closing the worker leaves the shared gateway open
         return clone
 

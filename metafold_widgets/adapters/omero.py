@@ -51,9 +51,11 @@ def open_gateway(settings: OmeroSettings, keepalive: int = KEEPALIVE_SECONDS) ->
     where = f"OMERO at {settings.host}:{settings.port}"
     try:
         if settings.session_key:
-            client = omero.client(settings.host, settings.port)
-            client.joinSession(settings.session_key.reveal())
-            conn = BlitzGateway(client_obj=client)
+            # the gateway's own path for an existing session (BlitzGateway.connect(sUuid=...),
+            # omero-py src/omero/gateway/__init__.py): it sets up its services and event context
+            conn = BlitzGateway(host=settings.host, port=settings.port, secure=settings.secure)
+            if not conn.connect(sUuid=settings.session_key.reveal()):
+                raise OmeroError(f"{where} did not accept the session key (expired, or for another server)")
         else:
             if not settings.user or not settings.password:
                 raise OmeroError(f"{where}: give a user and password, or a session key")
@@ -88,11 +90,59 @@ def resolve_group(conn: Any, group: str | int) -> int:
 
 
 def describe_connection(conn: Any) -> str:
-    """Who is logged in where, for people."""
+    """Who is logged in where, and the group new objects go to, for people.
+
+    That group is the one set in ``SERVICE_OPTS`` (as :func:`use_group` does), else the
+    session's own group (``getEventContext().groupId``, what ``getGroupFromContext`` reads).
+    """
     user = conn.getUser()
-    group = conn.getGroupFromContext()
-    return (f"connected to OMERO at {conn.host}:{conn.port} as {user.getName()} "
-            f"(group {group.getName()})")
+    context = conn.getEventContext()
+    chosen = conn.SERVICE_OPTS.getOmeroGroup()
+    if chosen in (None, "", "-1", -1) or int(chosen) == int(context.groupId):
+        group = f"group {context.groupName}"
+    else:
+        names = dict(list_groups(conn))
+        group = f"group {names.get(int(chosen), chosen)}; the session's own group is {context.groupName}"
+    return f"connected to OMERO at {conn.host}:{conn.port} as {user.getName()} ({group})"
+
+
+def is_alive(conn: Any) -> bool:
+    """Whether the server still holds the connection's session: ``keepAlive()`` asks it (one round
+    trip); ``isConnected()`` would only read a flag that stays true after the session expired."""
+    keep_alive = getattr(conn, "keepAlive", None)
+    if not callable(keep_alive):
+        return True
+    try:
+        return bool(keep_alive())
+    except Exception:  # a dead Ice connection may raise instead of answering
+        return False
+
+
+def dataset_group(conn: Any, dataset_id: int) -> int:
+    """The id of the group a dataset belongs to, looked up across all the user's groups."""
+    from omero.sys import ParametersI
+    params = ParametersI()
+    params.addId(int(dataset_id))
+    ctx = conn.SERVICE_OPTS.copy()
+    ctx.setOmeroGroup("-1")
+    rows = server_call(lambda: conn.getQueryService().projection(DATASET_GROUP_HQL, params, ctx), "find the dataset's group")
+    if not rows:
+        raise OmeroError(f"OMERO dataset {dataset_id} does not exist or is not visible to you")
+    return int(rows[0][0].getValue())
+
+
+def move_session_to_group(conn: Any, group_id: int) -> bool:
+    """Move the session to ``group_id`` (``setGroupForSession``); True when it moved.
+
+    This changes the group for everything that shares the session key (other notebooks,
+    OMERO.web in the same session): callers say so to the user.
+    """
+    if int(conn.getEventContext().groupId) == int(group_id):
+        return False
+    moved = server_call(lambda: conn.setGroupForSession(int(group_id)), f"move the session to group {group_id}")
+    if moved is False:
+        raise OmeroError(f"you are not a member of OMERO group {group_id}")
+    return True
 
 
 # --- projects and datasets ---------------------------------------------------------------
@@ -104,9 +154,10 @@ MANAGED_KEY = "managed_key"
 CREATE_NEW = "Create New"
 LINK_TO_EXISTING = "Link to Existing"
 
-# The queries this module sends (testing.fake_omero answers exactly these).
+# The queries this module sends (testing.fake_omero checks them against OMERO's model).
+# distinct: a fetch join of ds.projectLinks returns one row per project the dataset is in
 FIND_PROJECT_DATASET_HQL = (
-    "select link from DatasetAnnotationLink link join fetch link.child ann "
+    "select distinct link from DatasetAnnotationLink link join fetch link.child ann "
     "join fetch link.parent ds left outer join fetch ds.projectLinks plink "
     "where ann.ns in (:namespaces) and ds.id in ("
     "select l.parent.id from DatasetAnnotationLink l join l.child a join a.mapValue mv "
@@ -117,6 +168,7 @@ DATASET_ANNOTATIONS_HQL = (
 PROJECT_BY_NAME_HQL = "select p.id, p.name from Project p where p.name = :name order by p.id"
 PROJECT_BY_ID_HQL = "select p.id, p.name from Project p where p.id = :id"
 LIST_PROJECTS_HQL = "select p.id, p.name from Project p order by lower(p.name), p.id"
+DATASET_GROUP_HQL = "select ds.details.group.id from Dataset ds where ds.id = :id"
 
 
 @dataclass(frozen=True)
@@ -197,7 +249,7 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
     link = ProjectDatasetLinkI()
     link.setParent(parent)
     link.setChild(dataset)
-    saved = _call(lambda: conn.getUpdateService().saveAndReturnObject(link, ctx), "create the dataset")
+    saved = server_call(lambda: conn.getUpdateService().saveAndReturnObject(link, ctx), "create the dataset")
     dataset_id, project_id = saved.getChild().getId().getValue(), saved.getParent().getId().getValue()
     log.info("created OMERO dataset %s in project %s (group %s)", dataset_id, project_id, group_id)
     return DatasetRef(int(dataset_id), int(project_id), group_id, created=True)
@@ -220,14 +272,14 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
     params.map["namespaces"] = _rlist_of_strings([CLIENT_NS, PRODUCT_NS])
     read_ctx = conn.SERVICE_OPTS.copy()
     read_ctx.setOmeroGroup("-1")
-    links = _call(lambda: conn.getQueryService().findAllByQuery(DATASET_ANNOTATIONS_HQL, params, read_ctx),
+    links = server_call(lambda: conn.getQueryService().findAllByQuery(DATASET_ANNOTATIONS_HQL, params, read_ctx),
                   "read the dataset's annotations")
     if links:
         # the link lives in its dataset's group (the server refuses cross-group links); the
         # parent itself is not fetched by the query, so it is an unloaded proxy without details
         group_id = int(links[0].getDetails().getGroup().getId().getValue())
     else:
-        dataset = _call(lambda: conn.getQueryService().find("Dataset", dataset_id, read_ctx), "find the dataset")
+        dataset = server_call(lambda: conn.getQueryService().find("Dataset", dataset_id, read_ctx), "find the dataset")
         if dataset is None:
             raise OmeroError(f"OMERO dataset {dataset_id} does not exist or is not visible to you")
         group_id = int(dataset.getDetails().getGroup().getId().getValue())
@@ -244,7 +296,7 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
                _with_pairs(product, product_result, dataset_id, PRODUCT_NS)]
     ctx = conn.SERVICE_OPTS.copy()
     ctx.setOmeroGroup(group_id)
-    _call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "update the dataset's key-value pairs")
+    server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "update the dataset's key-value pairs")
     return result
 
 
@@ -305,7 +357,7 @@ def _provenance_pairs(uid: str, provenance: Mapping[str, Any]) -> list[Pair]:
     return to_pairs(facts)
 
 
-def _call(action: Any, what: str) -> Any:
+def server_call(action: Any, what: str) -> Any:
     """Run one server call; omero and Ice exceptions become OmeroError naming the step."""
     try:
         return action()
@@ -385,7 +437,7 @@ def _find_project_dataset(conn: Any, uid: str, ctx: Any) -> tuple[int, int | Non
     params = ParametersI()
     params.map.update({"namespaces": _rlist_of_strings([CLIENT_NS, PRODUCT_NS]),
                        "product_ns": rstring(PRODUCT_NS), "uid_key": rstring(UID_KEY), "uid": rstring(uid)})
-    links = _call(lambda: conn.getQueryService().findAllByQuery(FIND_PROJECT_DATASET_HQL, params, ctx),
+    links = server_call(lambda: conn.getQueryService().findAllByQuery(FIND_PROJECT_DATASET_HQL, params, ctx),
                   "look for the project's dataset")
     if not links:
         return None
@@ -415,7 +467,7 @@ def _complete_annotations(conn: Any, ctx: Any, dataset_id: int, annotations: Map
         if stored != wanted:
             to_save.append(_with_pairs(products[0], wanted, dataset_id, PRODUCT_NS))
     if to_save:
-        _call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "complete the dataset's annotations")
+        server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "complete the dataset's annotations")
 
 
 def _find_project(conn: Any, project: str, ctx: Any, group_id: int) -> int:
@@ -430,7 +482,7 @@ def _find_project(conn: Any, project: str, ctx: Any, group_id: int) -> int:
     else:
         params.map["name"] = rstring(text)
         query = PROJECT_BY_NAME_HQL
-    rows = _call(lambda: conn.getQueryService().projection(query, params, ctx), "look for the project")
+    rows = server_call(lambda: conn.getQueryService().projection(query, params, ctx), "look for the project")
     if not rows:
         raise OmeroError(f"there is no OMERO project '{text}' in group {group_id} to link to; choose an existing "
                          "project of that group or 'Create New'")

@@ -12,11 +12,17 @@ Each run writes one log file into the template's import-log folder (the folder n
 (session key masked), the importer's log (its stderr), then its output (stdout), in which
 each imported fileset shows up as a line ``Image:123,124``. Those ids are added to the
 project record (``integrations.omero.image_ids``), along with ``last_import``.
+
+With a session key the CLI ignores ``-g``: the import runs in the session's current group,
+and a dataset of another group is not found. So the session is first moved to the
+dataset's group (``setGroupForSession``), which changes the group for everything sharing
+that session key; the run says so (``ImportRun.moved_to_group``, the log, a warning).
 """
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import logging
 import os
 import re
 import shutil
@@ -26,11 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..adapters.omero import import_omero
+from ..adapters.omero import dataset_group, import_omero, move_session_to_group
 from ..core.record import read_record, record_integration
 from ..errors import OmeroError
 from ..session import Session
 
+log = logging.getLogger("metafold_widgets.omero")
 IMPORT_LOG_PATTERN = "*omero_import_logs*"
 RAW_FOLDER_NAMES = ("raw_images", "raw_data", "raw")
 MASK = "********"
@@ -49,6 +56,7 @@ class ImportRun:
     returncode: int
     log_file: Path
     command: tuple[str, ...]  # as written to the log: the session key masked
+    moved_to_group: int | None = None  # the session was moved to the dataset's group first
 
     @property
     def ok(self) -> bool:
@@ -76,8 +84,8 @@ def import_log_folder(project: str | os.PathLike[str]) -> Path:
         for name in subfolders:
             if fnmatch.fnmatch(name.lower(), IMPORT_LOG_PATTERN):
                 return Path(folder) / name
-    log = read_record(root)["project"].get("log")
-    return (root / log).parent if log else root
+    log_path = read_record(root)["project"].get("log")
+    return (root / log_path).parent if log_path else root
 
 
 def default_omero_cli() -> list[str]:
@@ -153,6 +161,11 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
         problem = importer_problem(clientdir)
         if problem:
             raise ImporterMissingError(problem)
+    target_group = dataset_group(conn, int(dataset_id))
+    moved_to = target_group if move_session_to_group(conn, target_group) else None
+    if moved_to is not None:
+        log.warning("moved the OMERO session to group %s (the dataset's group) for the import; this applies to "
+                    "everything that shares the session", target_group)
     command = import_command(conn, dataset_id, folders, omero_cli=omero_cli, clientdir=clientdir,
                              extra_args=extra_args)
     key = conn.c.getSessionId()
@@ -162,20 +175,23 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"omero-import-{started.strftime('%Y%m%dT%H%M%SZ')}.log"
     env = {name: value for name, value in os.environ.items() if name != "OMERO_PASSWORD"}
-    with open(log_file, "w", encoding="utf-8") as log:
-        log.write(f"# omero import started {started.isoformat()}\n# command: {' '.join(shown)}\n"
+    moved_note = (f"# the session was moved to group {moved_to}, the dataset's group (with a session key the "
+                  "importer uses the session's group); this applies to everything sharing the session\n"
+                  if moved_to is not None else "")
+    with open(log_file, "w", encoding="utf-8") as out:
+        out.write(f"# omero import started {started.isoformat()}\n# command: {' '.join(shown)}\n{moved_note}"
                   "# --- importer log (stderr) ---\n")
-        log.flush()
+        out.flush()
         try:
-            completed = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+            completed = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=out,
                                        env=env, cwd=root, text=True, errors="replace", check=False)
         except FileNotFoundError:
             raise ImporterMissingError(f"the importer command {command[0]} was not found") from None
-        log.write(f"# --- importer output (stdout) ---\n{completed.stdout}"
+        out.write(f"# --- importer output (stdout) ---\n{completed.stdout}"
                   f"# exit status {completed.returncode}\n")
     _mask_in_file(log_file, key)
     ids = parse_image_ids(completed.stdout)
-    run = ImportRun(tuple(ids), completed.returncode, log_file, shown)
+    run = ImportRun(tuple(ids), completed.returncode, log_file, shown, moved_to)
     _record(root, record, run, started)
     if not run.ok:
         raise OmeroError(f"omero import failed (exit status {run.returncode}); {len(ids)} image(s) reported; "
@@ -211,10 +227,11 @@ def _mask_in_file(path: Path, secret: str) -> None:
 def _record(project: Path, record: Any, run: ImportRun, started: dt.datetime) -> None:
     known = (record.get("integrations", {}).get("omero") or {}).get("image_ids") or []
     try:
-        log = str(run.log_file.relative_to(project))
+        log_path = str(run.log_file.relative_to(project))
     except ValueError:
-        log = str(run.log_file)
+        log_path = str(run.log_file)
     record_integration(project, "omero", action="import", result="done" if run.ok else "failed",
                        image_ids=list(dict.fromkeys([*known, *run.image_ids])),
                        last_import={"time": started.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                                    "images": list(run.image_ids), "exit_status": run.returncode, "log": log})
+                                    "images": list(run.image_ids), "exit_status": run.returncode, "log": log_path,
+                                    "moved_session_to_group": run.moved_to_group})
