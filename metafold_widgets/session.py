@@ -140,7 +140,7 @@ class Session:
         the session, a network drop); a lost connection that was handed in ready-made
         cannot be reopened here, which raises OmeroError saying so.
         """
-        if self._omero is not None and self._omero_due_check() and not omero_adapter.is_alive(self._omero):
+        if self._omero is not None and not omero_adapter.is_alive(self._omero, ask_server=self._omero_due_check()):
             if self._omero_settings is None:
                 raise OmeroError("the OMERO connection given to this Session was lost; connect again "
                                  "(Connections panel, or Session.connect_omero)")

@@ -106,14 +106,14 @@ def describe_connection(conn: Any) -> str:
     return f"connected to OMERO at {conn.host}:{conn.port} as {user.getName()} ({group})"
 
 
-def is_alive(conn: Any) -> bool:
-    """Whether the server still holds the connection's session: ``keepAlive()`` asks it (one round
-    trip); ``isConnected()`` would only read a flag that stays true after the session expired."""
-    keep_alive = getattr(conn, "keepAlive", None)
-    if not callable(keep_alive):
-        return True
+def is_alive(conn: Any, ask_server: bool = True) -> bool:
+    """Whether the connection's session still lives. ``isConnected()`` only reads a flag (false
+    once closed, still true after the server expired the session); with ``ask_server``,
+    ``keepAlive()`` asks the server (one round trip)."""
     try:
-        return bool(keep_alive())
+        if not conn.isConnected():
+            return False
+        return bool(conn.keepAlive()) if ask_server else True
     except Exception:  # a dead Ice connection may raise instead of answering
         return False
 
