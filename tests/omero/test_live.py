@@ -48,3 +48,60 @@ def test_create_reuse_update_and_read_back(live_conn) -> None:
     assert table[["key", "value"]].values.tolist() == [["Sample", "MCF7"]]
     assert dataset_dataframe(live_conn, ref.dataset_id).empty
     assert name in [n for _, n in adapter.list_projects(live_conn)]
+
+
+def test_session_checks_and_the_group_new_objects_go_to(live_conn) -> None:
+    assert adapter.is_alive(live_conn)  # keepAlive() asked the server
+    text = adapter.describe_connection(live_conn)
+    assert live_conn.getEventContext().groupName in text
+    groups = adapter.list_groups(live_conn)
+    current = int(live_conn.getEventContext().groupId)
+    other = next((gid for gid, _ in groups if gid != current), None)
+    if other is None:
+        pytest.skip("the live user belongs to one group only: moving the session cannot be tried")
+    assert adapter.move_session_to_group(live_conn, other)
+    try:
+        assert int(live_conn.getEventContext().groupId) == other
+        assert dict(groups)[other] in adapter.describe_connection(live_conn)
+    finally:
+        adapter.move_session_to_group(live_conn, current)
+
+
+def test_a_dataset_in_two_projects_is_found_once(live_conn) -> None:
+    from omero.model import DatasetI, ProjectDatasetLinkI, ProjectI
+    from omero.rtypes import rstring
+    uid = str(uuid.uuid4())
+    ref = adapter.ensure_dataset(live_conn, f"metafold-live-test-{uid[:8]}", uid=uid, key_values=[("Sample", "A")])
+    second = ProjectI()
+    second.setName(rstring(f"metafold-live-test-second-{uid[:8]}"))
+    link = ProjectDatasetLinkI()
+    link.setParent(second)
+    link.setChild(DatasetI(ref.dataset_id, False))
+    ctx = live_conn.SERVICE_OPTS.copy()
+    ctx.setOmeroGroup(ref.group_id)
+    live_conn.getUpdateService().saveAndReturnObject(link, ctx)
+    state = adapter.read_project_dataset(live_conn, uid, ref.group_id)
+    assert state is not None and state.pairs == [("Sample", "A")]  # not doubled by the second project
+
+
+def test_planes_measurements_and_results_on_the_images(live_conn) -> None:
+    import numpy as np
+
+    from metafold_widgets.omero_analysis import annotate_images, dataset_images, iter_planes, measure_dataset
+    uid = str(uuid.uuid4())
+    ref = adapter.ensure_dataset(live_conn, f"metafold-live-test-{uid[:8]}", uid=uid)
+    planes = [np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) + 100 * z for z in range(2)]
+    dataset = live_conn.getObject("Dataset", ref.dataset_id)
+    image = live_conn.createImageFromNumpySeq(iter(planes), f"metafold-live-{uid[:8]}", sizeZ=2, sizeC=1,
+                                              sizeT=1, dataset=dataset)
+    [listed] = dataset_images(live_conn, ref.dataset_id)
+    assert (listed.image_id, listed.size_x, listed.size_y, listed.size_z) == (image.getId(), 64, 48, 2)
+    read = [plane for *_, plane in iter_planes(live_conn, [listed])]
+    assert all(np.array_equal(a, b) for a, b in zip(read, planes))
+    table = measure_dataset(live_conn, ref.dataset_id, lambda p: {"mean": float(p.mean())}, t=None)
+    per_image = table.groupby("image_id", as_index=False)["mean"].max()
+    ns = f"metafold-widgets.org/live-test/{uid[:8]}"
+    assert annotate_images(live_conn, per_image, namespace=ns).saved == 1
+    assert annotate_images(live_conn, per_image, namespace=ns).replaced == 1
+    readback = dataset_dataframe(live_conn, ref.dataset_id, ns=ns)
+    assert float(readback.loc[0, "mean"]) == per_image.loc[0, "mean"]
