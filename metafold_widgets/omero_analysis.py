@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .adapters.omero import CLIENT_NS, PRODUCT_NS, import_omero, server_call
@@ -87,8 +88,8 @@ def dataset_images(conn: Any, dataset_id: int, page_size: int = DEFAULT_PAGE_SIZ
         params = ParametersI()
         params.addId(int(dataset_id))
         params.page(offset, page_size)
-        rows = server_call(lambda: conn.getQueryService().projection(IMAGES_WITH_PIXELS_HQL, params, ctx),
-                     "list the dataset's images")
+        rows = server_call(partial(conn.getQueryService().projection, IMAGES_WITH_PIXELS_HQL, params, ctx),
+                           "list the dataset's images")
         images.extend(ImagePixels(*(_val(value) for value in row)) for row in rows)
         if len(rows) < page_size:
             return images
@@ -113,12 +114,13 @@ def iter_planes(conn: Any, images: Iterable[ImagePixels], *, z: Sequence[int] | 
             dtype = PIXEL_DTYPES.get(image.pixels_type)
             if dtype is None:
                 raise OmeroError(f"image {image.image_id}: pixels of type {image.pixels_type!r} cannot be read")
-            server_call(lambda: store.setPixelsId(image.pixels_id, True, _all_groups(conn)),
-                  f"open the pixels of image {image.image_id}")
+            server_call(partial(store.setPixelsId, image.pixels_id, True, _all_groups(conn)),
+                        f"open the pixels of image {image.image_id}")
             for tt in _axis(t, image.size_t):
                 for cc in _axis(c, image.size_c):
                     for zz in _axis(z, image.size_z):
-                        raw = server_call(lambda: store.getPlane(zz, cc, tt), f"read a plane of image {image.image_id}")
+                        raw = server_call(partial(store.getPlane, zz, cc, tt),
+                                          f"read a plane of image {image.image_id}")
                         plane = np.frombuffer(raw, dtype=dtype).reshape(image.size_y, image.size_x)
                         done += 1
                         if progress is not None:
@@ -245,7 +247,8 @@ def _save_batch(conn: Any, batch: list[tuple[int, list[tuple[str, str]]]], names
     for group_id, links in by_group.items():
         ctx = conn.SERVICE_OPTS.copy()
         ctx.setOmeroGroup(group_id)
-        server_call(lambda: conn.getUpdateService().saveAndReturnArray(links, ctx), "save the results on the images")
+        server_call(partial(conn.getUpdateService().saveAndReturnArray, links, ctx),
+                    "save the results on the images")
     return len(batch)
 
 

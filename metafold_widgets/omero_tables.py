@@ -149,7 +149,7 @@ def _key_value_rows(conn: Any, object_type: str, object_ids: Sequence[int], ns: 
     links = conn.getQueryService().findAllByQuery(key_values_hql(object_type, ns is not None), params, ctx)
     result: dict[int, list[tuple[int, str | None, list[tuple[str, str]]]]] = {}
     seen: set[tuple[int, int]] = set()
-    for link in sorted(links, key=lambda l: (_val(l.getParent().getId()), _val(l.getChild().getId()))):
+    for link in sorted(links, key=lambda lk: (_val(lk.getParent().getId()), _val(lk.getChild().getId()))):
         annotation = link.getChild()
         if not hasattr(annotation, "getMapValue"):  # tags, comments, files...: not key-value pairs
             continue

@@ -16,8 +16,7 @@ from typing import Any, Mapping
 
 from .adapters import omero as omero_adapter
 from .adapters.elabftw import ElabftwClient
-from .config import (ElabftwSettings, OmeroSettings, Secret, elabftw_settings, omero_settings,
-                     read_config_file)
+from .config import ElabftwSettings, OmeroSettings, Secret, elabftw_settings, omero_settings, read_config_file
 from .core.options_sources import OptionsProviders
 from .errors import IntegrationError, OmeroError
 

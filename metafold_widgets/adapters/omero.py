@@ -46,7 +46,7 @@ def import_omero() -> Any:
 
 def open_gateway(settings: OmeroSettings, keepalive: int = KEEPALIVE_SECONDS) -> Any:
     """A connected BlitzGateway: joins ``session_key`` when given, else logs in. Never prompts."""
-    omero = import_omero()
+    import_omero()
     from omero.gateway import BlitzGateway
     where = f"OMERO at {settings.host}:{settings.port}"
     try:
@@ -125,7 +125,8 @@ def dataset_group(conn: Any, dataset_id: int) -> int:
     params.addId(int(dataset_id))
     ctx = conn.SERVICE_OPTS.copy()
     ctx.setOmeroGroup("-1")
-    rows = server_call(lambda: conn.getQueryService().projection(DATASET_GROUP_HQL, params, ctx), "find the dataset's group")
+    rows = server_call(lambda: conn.getQueryService().projection(DATASET_GROUP_HQL, params, ctx),
+                       "find the dataset's group")
     if not rows:
         raise OmeroError(f"OMERO dataset {dataset_id} does not exist or is not visible to you")
     return int(rows[0][0].getValue())

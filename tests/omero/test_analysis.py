@@ -139,8 +139,8 @@ def test_bad_tables_are_refused_before_any_call(conn, table, kwargs, message):
 
 
 def test_results_are_kept_with_the_project(conn, dataset, tmp_path):
-    from metafold_widgets.workflows import create_project_everywhere
     from metafold_widgets.session import Session
+    from metafold_widgets.workflows import create_project_everywhere
     result = create_project_everywhere(Session(), load_template("basic-experiment"), {
         "experiment_title": "Nuclei", "researcher": "Ada", "aim": "Count nuclei", "create_elabftw_entry": False},
         tmp_path)

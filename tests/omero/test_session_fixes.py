@@ -59,9 +59,9 @@ def test_a_dataset_in_two_projects_is_one_dataset_with_its_pairs_once():
 
 
 def test_the_import_moves_the_session_to_the_datasets_group(tmp_path, monkeypatch):
+    from metafold_widgets import load_template
     from metafold_widgets.workflows import create_project_everywhere
     from metafold_widgets.workflows.omero_import import import_images
-    from metafold_widgets import load_template
     conn = FakeBlitzGateway()
     result = create_project_everywhere(Session(), load_template("basic-experiment"), {
         "experiment_title": "Imported", "researcher": "Ada", "aim": "a", "create_elabftw_entry": False}, tmp_path)
