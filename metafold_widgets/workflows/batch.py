@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..core.plan import Plan, plan_project
-from ..core.project import apply_plan, check_destination
+from ..core.project import check_destination
 from ..core.template import Template
 from ..errors import AnswersError, InputFileError, UserError
 from ..session import Session
-from .create import SYSTEMS, StepOutcome, run_step
+from .create import StepOutcome, apply_everywhere
 
 BatchProgress = Callable[[int, int, str], None]
 
@@ -171,20 +171,12 @@ def create_batch(session: Session, template: Template, rows: Sequence[Mapping[st
 
     def create(number: int, plan: Plan) -> RowResult:
         try:
-            path = apply_plan(plan)
+            created = apply_everywhere(worker_session(), plan, skip=skip, template=template, omero_turn=omero_turn)
         except (UserError, OSError) as exc:
             return RowResult(number, "failed", error=str(exc))
-        outcomes: dict[str, StepOutcome] = {}
-        for system in SYSTEMS:
-            if system not in plan.integrations:
-                continue
-            if system == "omero":
-                with omero_turn:
-                    outcomes[system] = run_step(session, path, plan, system, skip=skip)
-            else:
-                outcomes[system] = run_step(worker_session(), path, plan, system, skip=skip)
+        outcomes = created.outcomes
         failed = [o for o in outcomes.values() if o.state == "failed"]
-        return RowResult(number, "partial" if failed else "created", str(path),
+        return RowResult(number, "partial" if failed else "created", str(created.path),
                          outcomes.get("elabftw", StepOutcome("elabftw", "off")).id,
                          outcomes.get("omero", StepOutcome("omero", "off")).id,
                          "; ".join(f"{o.system}: {o.message}" for o in failed))

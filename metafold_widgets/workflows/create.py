@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
@@ -78,14 +79,21 @@ def create_project_everywhere(session: Session, template: Template, answers: Map
 
 def apply_everywhere(session: Session, plan: Plan, *, skip: Collection[str] = (),
                      progress: Progress | None = None, on_step: StepProgress | None = None,
-                     template: Template | None = None) -> CreateResult:
+                     template: Template | None = None,
+                     omero_turn: AbstractContextManager[Any] | None = None) -> CreateResult:
     """Create a planned project's folder, then its record in each enabled and configured system,
     then link the records to each other. With ``template``, the README is rewritten to show
-    the links."""
+    the links. ``omero_turn`` (a lock) is held around every OMERO call, for callers that share
+    one OMERO connection between threads (a BlitzGateway is not thread-safe)."""
+    turn = omero_turn if omero_turn is not None else nullcontext()
     path = apply_plan(plan, progress)
-    outcomes = {system: run_step(session, path, plan, system, skip=skip, on_step=on_step)
-                for system in SYSTEMS if system in plan.integrations}
-    finish_links(session, path, template)
+    outcomes: dict[str, StepOutcome] = {}
+    for system in SYSTEMS:
+        if system in plan.integrations:
+            with turn if system == "omero" else nullcontext():
+                outcomes[system] = run_step(session, path, plan, system, skip=skip, on_step=on_step)
+    with turn:
+        finish_links(session, path, template)
     return CreateResult(path, plan, outcomes)
 
 

@@ -7,6 +7,7 @@ refused; after it applies: the reply is lost) and at each elabFTW step.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import omero
 import pytest
@@ -127,6 +128,12 @@ def test_batch_with_both_systems_has_no_duplicates(both, conn, fake_elabftw, ans
     frame = result.to_dataframe()
     assert frame["elabftw_id"].nunique() == 12 and frame["omero_id"].nunique() == 12
     assert len(fake_elabftw.experiments()) == 12 and conn.count("Dataset") == 12
+    for path, experiment_id, dataset_id in frame[["path", "elabftw_id", "omero_id"]].itertuples(index=False):
+        fields = both.elabftw.get_experiment(int(experiment_id))["metadata"]["extra_fields"]
+        assert fields["OMERO dataset"]["value"] == f"OMERO Dataset:id:{dataset_id}"  # experiment -> dataset
+        experiment_url = read_record(path)["integrations"]["elabftw"]["url"]
+        assert ("elabftw_url", experiment_url) in conn.pairs("Dataset", int(dataset_id), PRODUCT_NS)  # and back
+        assert f"Dataset:id:{dataset_id}" in (Path(path) / "README.md").read_text()  # README shows the links
 
 
 def test_check_compares_the_omero_dataset_live(both, conn, answers, tmp_path):
