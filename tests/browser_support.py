@@ -38,8 +38,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SERVER_START_SECONDS = 120
 UI_TIMEOUT_MS = 60_000  # the first render waits for a kernel, which can take seconds on a busy machine
 
-__all__ = ["APPS", "ARTIFACTS", "Browser", "Locator", "Page", "UI_TIMEOUT_MS", "VoilaServer", "chromium",
-           "expect", "missing", "open_app", "require_browser_tools", "run_voila", "screenshot"]
+__all__ = ["APPS", "ARTIFACTS", "ROOT", "Browser", "Locator", "Page", "UI_TIMEOUT_MS", "VoilaServer", "chromium",
+           "expect", "free_port", "isolated_environment", "kernel_processes", "missing", "open_app",
+           "require_browser_tools", "run_voila", "screenshot", "stop_process", "wait_until_answering"]
 
 
 def missing(reason: str) -> None:
@@ -58,6 +59,7 @@ class VoilaServer:
     url: str
     projects_dir: Path
     log: Path
+    pid: int = 0  # the server process (its kernels are its descendants)
 
 
 def require_browser_tools() -> Path:
@@ -72,27 +74,38 @@ def require_browser_tools() -> Path:
     return voila
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    return _free_port()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> None:
+def _wait_until_answering(url: str, process: subprocess.Popen, log: Path,
+                          probe: str = "voila/static/extension.js", name: str = "voila") -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"voila exited with status {process.returncode}:\n{log.read_text(errors='replace')}")
+            pytest.fail(f"{name} exited with status {process.returncode}:\n{log.read_text(errors='replace')}")
         try:  # not the notebook itself: that would take the preheated kernel
-            with urllib.request.urlopen(url + "voila/static/extension.js", timeout=5):
+            with urllib.request.urlopen(url + probe, timeout=5):
                 return
         except urllib.error.HTTPError:
             return  # any HTTP answer means the server is up
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)  # polling a starting process; the browser checks never sleep
-    pytest.fail(f"voila did not answer on {url} within {SERVER_START_SECONDS} s:\n"
+    pytest.fail(f"{name} did not answer on {url} within {SERVER_START_SECONDS} s:\n"
                 f"{log.read_text(errors='replace')}")
+
+
+def wait_until_answering(url: str, process: subprocess.Popen, log: Path, probe: str, name: str) -> None:
+    """Wait until ``url + probe`` gives any HTTP answer; fails with ``log`` if ``process`` exits or it takes too long."""
+    _wait_until_answering(url, process, log, probe, name)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -107,6 +120,42 @@ def _stop(process: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM the process group of a server started with ``start_new_session=True``, SIGKILL if it hangs."""
+    _stop(process)
+
+
+def kernel_processes(pid: int) -> list[int]:
+    """Process ids of the Jupyter kernels descended from process ``pid`` (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    family = {pid}
+    grew = True
+    while grew:
+        children = {child for child, parent in parents.items() if parent in family} - family
+        family |= children
+        grew = bool(children)
+    kernels = []
+    for child in family - {pid}:
+        try:
+            command = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.endswith((b"ipykernel_launcher", b"ipykernel")) for part in command):
+            kernels.append(child)
+    return kernels
+
+
+def isolated_environment(base: Path, settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without the developer's own servers and config file, plus ``settings``."""
+    return _isolated_environment(base, settings)
 
 
 def _isolated_environment(base: Path, settings: Mapping[str, str]) -> dict[str, str]:
@@ -138,7 +187,7 @@ def run_voila(notebook: str, base: Path, projects_dir: Path,
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_answering(url, process, log)
-        yield VoilaServer(url, projects_dir, log)
+        yield VoilaServer(url, projects_dir, log, process.pid)
     finally:
         _stop(process)
 
