@@ -24,6 +24,27 @@ CSS = """
   padding: 0 !important; border: 0 !important; overflow: hidden !important; clip: rect(0 0 0 0) !important;
   white-space: nowrap !important;
 }
+/* Dark themes (JupyterLab and Voila mark them on <body>): the colours above, and those set inline on
+   messages, are for a light page; use the theme's own light-on-dark shades instead. */
+[data-jp-theme-light="false"] .metafold-help,
+[data-jp-theme-light="false"] .metafold-connection-info { color: var(--jp-content-font-color2, #b1bac4) !important; }
+[data-jp-theme-light="false"] .metafold-note { color: var(--jp-warn-color1, #ff9800); }
+[data-jp-theme-light="false"] .metafold-error,
+[data-jp-theme-light="false"] .metafold-required,
+[data-jp-theme-light="false"] .metafold-blocked,
+[data-jp-theme-light="false"] .metafold-template-problems,
+[data-jp-theme-light="false"] .metafold-outcome-failed,
+[data-jp-theme-light="false"] .metafold-connection-error { color: var(--jp-error-color1, #f44336) !important; }
+[data-jp-theme-light="false"] .metafold-ok,
+[data-jp-theme-light="false"] .metafold-connection-ok { color: var(--jp-success-color1, #4caf50) !important; }
+[data-jp-theme-light="false"] .metafold-plan { background: var(--jp-layout-color2, #424242); }
+[data-jp-theme-light="false"] .metafold-section { border-left-color: var(--jp-border-color1, #616161); }
+[data-jp-theme-light="false"] .metafold-spinner { border-color: var(--jp-border-color1, #616161);
+  border-top-color: var(--jp-content-font-color2, #b1bac4); }
+/* ipywidgets' closed accordion titles and its green button are just below 4.5:1 contrast in either theme */
+.metafold-create-app .lm-AccordionPanel-title,
+.metafold-create-app .jupyter-widget-Collapse-header { color: var(--jp-ui-font-color1, rgba(0, 0, 0, 0.87)); }
+body:not([data-jp-theme-light="false"]) .metafold-create-app .jupyter-button.mod-success { background-color: #1b5e20; }
 </style>
 """
 
