@@ -277,9 +277,9 @@ def test_rate_limit_honours_retry_after_even_for_post(fake_elabftw):
 
 
 def test_dropped_connection_and_timeout_on_reads_are_retried(fake_elabftw):
-    client = client_for(fake_elabftw, timeout=(2.0, 0.3))
+    client = client_for(fake_elabftw, timeout=(2.0, 0.75))
     fake_elabftw.inject(Fault.drop(), method="GET", path_prefix="/api/v2/users/me")
-    fake_elabftw.inject(Fault.delay(1.0), method="GET", path_prefix="/api/v2/info")
+    fake_elabftw.inject(Fault.delay(1.5), method="GET", path_prefix="/api/v2/info")
     assert client.test_connection()["userid"] == 1
     assert client.info().version == fake_elabftw.version
 
@@ -299,8 +299,8 @@ def test_dropped_post_is_sent_again_once(fake_elabftw):
 
 
 def test_post_timeout_is_never_sent_again_and_resume_finds_it(fake_elabftw):
-    client = client_for(fake_elabftw, timeout=(2.0, 0.3))
-    fake_elabftw.inject(Fault.delay(1.0), method="POST", path_prefix="/api/v2/experiments")
+    client = client_for(fake_elabftw, timeout=(2.0, 0.75))
+    fake_elabftw.inject(Fault.delay(1.5), method="POST", path_prefix="/api/v2/experiments")
     with pytest.raises(ElabftwError, match="may still be doing it.*resume"):
         client.create_experiment("Slow", marker="metafoldprojectslow")
     assert fake_elabftw.wait_idle()

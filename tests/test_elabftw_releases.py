@@ -53,7 +53,8 @@ def fake(fake_elabftw_factory, release):
 
 
 def client_for(fake, key: str = WRITE_KEY, **options) -> ElabftwClient:
-    options = {"sleep": lambda s: None, "timeout": (2.0, 0.4), "retries": 2, **options}
+    # generous timeouts: a loaded machine must not turn a normal answer into a fault
+    options = {"sleep": lambda s: None, "timeout": (5.0, 10.0), "retries": 2, **options}
     return ElabftwClient(ElabftwSettings(fake.url, Secret(key)), **options)
 
 
@@ -159,12 +160,13 @@ FAULTS = {
     "lost answer": (Fault.lose_response(), "POST"),
     "server error": (Fault.status(500), "POST"),
     "applied then 502": (Fault.apply_then_status(502), "POST"),
-    "read timeout": (Fault.delay(0.8), "POST"),
+    "read timeout": (Fault.delay(3.0), "POST"),
 }
+READ_TIMEOUT = 1.0  # the client's read timeout in the fault tests: below the delay above
 
 
-def _session(fake, key: str = WRITE_KEY) -> Session:
-    return Session(elabftw=client_for(fake, key))
+def _session(fake, key: str = WRITE_KEY, read_timeout: float = 10.0) -> Session:
+    return Session(elabftw=client_for(fake, key, timeout=(5.0, read_timeout)))
 
 
 def _assert_complete(fake, project, item: int) -> None:
@@ -180,7 +182,7 @@ def test_fault_on_create_then_resume(tmp_path, fake, fault_name):
     item = fake.add_item("Sample S-7")
     fault, method = FAULTS[fault_name]
     fake.inject(fault, method=method, path_prefix="/api/v2/experiments", times=1)
-    session = _session(fake)
+    session = _session(fake, read_timeout=READ_TIMEOUT if fault_name == "read timeout" else 10.0)
     first = create_project_everywhere(session, load_template(TEMPLATE), {"title": "Run 1", "sample": str(item)},
                                       tmp_path)
     state = read_record(first.path)["integrations"]["elabftw"]

@@ -35,7 +35,7 @@ FAULTS = {
     "rate limited": lambda: (Fault.rate_limited(retry_after=1), 20),
     "dropped connection": lambda: (Fault.drop(), 20),
     "lost response": lambda: (Fault.lose_response(), 1),
-    "timeout": lambda: (Fault.delay(0.6), 20),
+    "timeout": lambda: (Fault.delay(1.5), 20),
     "forbidden": lambda: (Fault.status(403), 20),
 }
 
@@ -48,7 +48,7 @@ def fake_elabftw(request, fake_elabftw_factory):
 
 def make_session(fake) -> Session:
     client = ElabftwClient(ElabftwSettings(fake.url, Secret(WRITE_KEY)), sleep=lambda s: None,
-                           timeout=(2.0, 0.3), retries=2)
+                           timeout=(2.0, 0.75), retries=2)  # read timeout below the fault's delay
     return Session(elabftw=client)
 
 

@@ -110,10 +110,11 @@ def is_alive(conn: Any, ask_server: bool = True) -> bool:
     """Whether the connection's session still lives. ``isConnected()`` only reads a flag (false
     once closed, still true after the server expired the session); with ``ask_server``,
     ``keepAlive()`` asks the server (one round trip)."""
+    connected, keep_alive = getattr(conn, "isConnected", None), getattr(conn, "keepAlive", None)
     try:
-        if not conn.isConnected():
+        if callable(connected) and not connected():
             return False
-        return bool(conn.keepAlive()) if ask_server else True
+        return bool(keep_alive()) if ask_server and callable(keep_alive) else True
     except Exception:  # a dead Ice connection may raise instead of answering
         return False
 
