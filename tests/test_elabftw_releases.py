@@ -16,6 +16,7 @@ import requests
 from metafold_widgets import load_template, read_record
 from metafold_widgets.adapters.elabftw import ElabftwClient
 from metafold_widgets.config import ElabftwSettings, Secret
+from metafold_widgets.core.record import load_record
 from metafold_widgets.errors import ElabftwError
 from metafold_widgets.session import Session
 from metafold_widgets.testing.fake_elabftw import EMULATED_RELEASES, READ_KEY, WRITE_KEY, Fault
@@ -240,8 +241,8 @@ def test_resume_finds_an_experiment_made_with_the_older_marker(tmp_path, fake):
     fake.inject(Fault.status(500), method="POST", path_prefix="/api/v2/experiments", times=10)
     first = create_project_everywhere(_session(fake), load_template(TEMPLATE), {"title": "Run 1",
                                       "sample": str(item)}, tmp_path)
-    record = read_record(first.path)
-    assert record["integrations"]["elabftw"]["state"] == "failed" and fake.experiments() == []
+    record = load_record(first.path)
+    assert record.integration("elabftw").state == "failed" and fake.experiments() == []
     fake.clear_faults()
     fake.add_experiment("Run 1", body=f"<p><small>{legacy_marker(record)}</small></p>")  # made by version 0.1
     assert resume_project(_session(fake), first.path)["elabftw"].state == "done"

@@ -107,11 +107,3 @@ def join_continuations(pairs: Iterable[Pair]) -> list[Pair]:
             expected = (key, 2)
         last_chunk = value
     return result
-
-
-def group_values(pairs: Iterable[Pair]) -> dict[str, list[str]]:
-    """Values per key, in order (repeated keys give several values)."""
-    grouped: dict[str, list[str]] = {}
-    for key, value in pairs:
-        grouped.setdefault(key, []).append(value)
-    return grouped

@@ -22,7 +22,7 @@ from .formats.elabftw import to_elabftw
 from .names import safe_folder_name
 from .readme import render_experiment_body, render_readme
 from .record import (ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE, RECORD_FORMAT,
-                     RECORD_VERSION, assert_no_secrets, to_json, utc_now)
+                     RECORD_VERSION, ProjectRecord, assert_no_secrets, to_json, utc_now)
 from .template import Template
 from .validation import AnswerCheck, resolve_answers
 
@@ -166,7 +166,7 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
     files = {
         RECORD_FILE: to_json(record),
         ELABFTW_METADATA_FILE: to_json(metadata),
-        README_FILE: render_readme(template, checked.values, record),
+        README_FILE: render_readme(template, checked.values, ProjectRecord.from_dict(record)),
         f"{template.log_folder}/{LOG_FILE}": json.dumps(
             {"time": created_at, "system": "local", "action": "create_project", "result": "done",
              "project": folder_name, "template": f"{template.id} {template.version}"}) + "\n",

@@ -5,19 +5,19 @@ import html
 from typing import Any, Mapping
 
 from .fields import Field
+from .record import ProjectRecord
 from .template import Template
 
 _SYSTEM_TITLES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
 
 
-def render_readme(template: Template, values: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+def render_readme(template: Template, values: Mapping[str, Any], record: ProjectRecord) -> str:
     """Markdown summary: title, provenance, metadata by section, integration links."""
-    project = record["project"]
-    title = values.get("experiment_title") or project["name"]
+    title = values.get("experiment_title") or record.name
     lines = [f"# {_inline(title)}", "",
-             f"- Project folder: `{project['name']}`",
+             f"- Project folder: `{record.name}`",
              f"- Template: {_inline(template.name)} (`{template.id}` {template.version})",
-             f"- Created: {project['created_at']} by {_inline(project['created_by'])}", ""]
+             f"- Created: {record.created_at} by {_inline(record.created_by)}", ""]
     if template.description:
         lines += [_inline(template.description), ""]
     lines += ["## Metadata", ""]
@@ -27,16 +27,16 @@ def render_readme(template: Template, values: Mapping[str, Any], record: Mapping
         if rows:
             lines += [f"### {_inline(group.label)}", ""] + rows
     lines += ["## Linked records", ""]
-    for system, state in record.get("integrations", {}).items():
+    for system, state in record.integrations.items():
         name = _SYSTEM_TITLES.get(system, system)
-        if state.get("url"):
-            lines.append(f"- {name}: [{state.get('id')}]({state['url']})")
-        elif state.get("state") == "done":
-            lines.append(f"- {name}: id {_inline(state.get('id'))}")
-        elif state.get("state") == "off":
-            lines.append(f"- {name}: not used ({_inline(state.get('reason', 'off'))})")
+        if state.url:
+            lines.append(f"- {name}: [{state.id}]({state.url})")
+        elif state.done:
+            lines.append(f"- {name}: id {_inline(state.id)}")
+        elif state.state == "off":
+            lines.append(f"- {name}: not used ({_inline(state.reason or 'off')})")
         else:
-            lines.append(f"- {name}: {state.get('state', 'pending')}")
+            lines.append(f"- {name}: {state.state}")
     lines += ["", "This folder was created by metafold-widgets; `metafold.json` is its project record.", ""]
     return "\n".join(lines)
 

@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..core.record import read_record
+from ..core.record import load_record
 
 
 def project_events(project: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every event of the project's integration log, oldest first (unreadable lines reported as such)."""
     path = Path(project)
-    record = read_record(path)
-    log = path / record["project"].get("log", "")
+    log = load_record(path).log_path(path)
     events: list[dict[str, Any]] = []
     if not log.is_file():
         return events
@@ -37,16 +36,15 @@ def audit_table(project: str | os.PathLike[str]) -> Any:
 
 def audit_summary(project: str | os.PathLike[str]) -> str:
     """A short compliance summary: creation, template, current state per system, event counts."""
-    record = read_record(project)
-    info, template = record["project"], record["template"]
+    record = load_record(project)
     events = project_events(project)
-    lines = [f"Project {info['name']} (id {info.get('uid', '-')})",
-             f"created {info['created_at']} by {info['created_by']} with {info.get('tool', '?')}",
-             f"template {template['id']} {template['version']}",
+    lines = [f"Project {record.name} (id {record.uid})",
+             f"created {record.created_at} by {record.created_by} with {record.tool or '?'}",
+             f"template {record.template_id} {record.template_version}",
              f"{len(events)} logged events"]
-    for system, state in record.get("integrations", {}).items():
-        where = f" {state['id']} {state.get('url') or ''}".rstrip() if state.get("id") else ""
-        error = f" (last error: {state['error']})" if state.get("error") else ""
+    for system, state in record.integrations.items():
+        where = f" {state.id} {state.url or ''}".rstrip() if state.id else ""
+        error = f" (last error: {state.error})" if state.error else ""
         count = sum(1 for e in events if e.get("system") == system)
-        lines.append(f"{system}: {state.get('state')}{where}{error}; {count} events")
+        lines.append(f"{system}: {state.state}{where}{error}; {count} events")
     return "\n".join(lines)

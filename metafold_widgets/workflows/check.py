@@ -17,14 +17,13 @@ from ..core.formats.elabftw import elabftw_value
 from ..core.loader import find_template_by_id
 from ..adapters.omero import read_project_dataset
 from ..core.checksums import SUMS_FILES
-from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, read_record
+from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, IntegrationState, ProjectRecord, load_record
 from ..core.template import Template
 from ..core.validation import check_answers
 from ..errors import IntegrationError, MetafoldError
 from ..session import Session
 from .archive import verify
 
-STATUSES = ("pass", "warn", "fail", "skip")
 _WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
 _COLOURS = {"pass": "#1b5e20", "warn": "#8a6d00", "fail": "#b00020", "skip": "#57606a"}
 
@@ -111,7 +110,7 @@ Check = Callable[["_Context"], Iterable[CheckResult]]
 @dataclass
 class _Context:
     project: Path
-    record: dict[str, Any]
+    record: ProjectRecord
     template: Template | None
     session: Session | None
 
@@ -122,7 +121,7 @@ def check_project(project: str | os.PathLike[str], session: Session | None = Non
     path = Path(project)
     report = ProjectReport(path)
     try:
-        record = read_record(path)
+        record = load_record(path)
     except MetafoldError as exc:
         report.results.append(CheckResult("project record", "fail", str(exc),
                                           "Point to a folder created by metafold-widgets (it has metafold.json)."))
@@ -137,17 +136,18 @@ def check_project(project: str | os.PathLike[str], session: Session | None = Non
     return report
 
 
-def _find_template(record: dict[str, Any], folder: str | os.PathLike[str] | None) -> tuple[Template | None, CheckResult]:
-    wanted = record.get("template", {})
-    template, exact = find_template_by_id(str(wanted.get("id")), wanted.get("version"), folder)
+def _find_template(record: ProjectRecord,
+                   folder: str | os.PathLike[str] | None) -> tuple[Template | None, CheckResult]:
+    wanted_id, wanted_version = record.template_id, record.template_version
+    template, exact = find_template_by_id(str(wanted_id), wanted_version, folder)
     if template is not None and exact:
-        return template, CheckResult("template", "pass", f"template {wanted.get('id')} {wanted.get('version')} found")
+        return template, CheckResult("template", "pass", f"template {wanted_id} {wanted_version} found")
     if template is not None:
         return template, CheckResult(
-            "template", "warn", f"the project used {wanted.get('id')} {wanted.get('version')}; only version "
+            "template", "warn", f"the project used {wanted_id} {wanted_version}; only version "
             f"{template.version} is available, checked against that",
             "Keep old template versions in your templates folder to check old projects exactly.")
-    return None, CheckResult("template", "warn", f"template '{wanted.get('id')}' was not found; structure and "
+    return None, CheckResult("template", "warn", f"template '{wanted_id}' was not found; structure and "
                              "metadata rules cannot be checked", "Set METAFOLD_TEMPLATES_DIR to the lab's templates.")
 
 
@@ -165,7 +165,7 @@ def _structure(ctx: _Context) -> Iterable[CheckResult]:
 def _metadata(ctx: _Context) -> Iterable[CheckResult]:
     if ctx.template is None:
         return [CheckResult("metadata", "skip", "no template to validate against")]
-    errors = check_answers(ctx.template, ctx.record.get("answers", {})).errors
+    errors = check_answers(ctx.template, ctx.record.answers).errors
     if errors:
         return [CheckResult("metadata", "fail", "; ".join(str(e) for e in errors[:5]),
                             "Correct the answers and run 'metafold sync' to update every system.")]
@@ -204,7 +204,7 @@ def _metadata_differences(ctx: _Context, metadata: dict[str, Any]) -> list[str]:
     extra = metadata.get("extra_fields") or {}
     label_of = {key: label for label, key in ((metadata.get("metafold") or {}).get("field_keys") or {}).items()}
     differences = []
-    for key, answer in ctx.record.get("answers", {}).items():
+    for key, answer in ctx.record.answers.items():
         if key not in by_key:
             continue
         label = label_of.get(key, by_key[key].label)
@@ -219,63 +219,75 @@ def _metadata_differences(ctx: _Context, metadata: dict[str, Any]) -> list[str]:
 
 def _integrations(ctx: _Context) -> Iterable[CheckResult]:
     results = []
-    for system, state in ctx.record.get("integrations", {}).items():
+    for system, state in ctx.record.integrations.items():
         if system not in ("elabftw", "omero"):
             continue
         name = {"elabftw": "elabFTW", "omero": "OMERO"}[system]
-        status = state.get("state")
-        if status == "done":
+        if state.done:
             results.extend(_remote(ctx, system, state))
-        elif status == "failed":
-            results.append(CheckResult(f"{name} record", "fail", f"creation failed: {state.get('error')}",
+        elif state.state == "failed":
+            results.append(CheckResult(f"{name} record", "fail", f"creation failed: {state.error}",
                                        "Fix the cause, then run 'metafold resume' to finish without duplicates."))
-        elif status == "pending":
+        elif state.state == "pending":
             results.append(CheckResult(f"{name} record", "warn", "not created yet",
                                        f"Configure {name} and run 'metafold resume'."))
         else:
-            results.append(CheckResult(f"{name} record", "skip", state.get("reason") or "not used"))
+            results.append(CheckResult(f"{name} record", "skip", state.reason or "not used"))
     return results
 
 
-def _remote(ctx: _Context, system: str, state: dict[str, Any]) -> list[CheckResult]:
+def _remote(ctx: _Context, system: str, state: IntegrationState) -> list[CheckResult]:
     if system == "omero":
         return _omero_dataset(ctx, state)
     label = "elabFTW experiment"
     client = ctx.session.elabftw if ctx.session else None
     if client is None:
-        return [CheckResult(label, "skip", f"recorded as experiment {state.get('id')}; elabFTW is not configured "
+        return [CheckResult(label, "skip", f"recorded as experiment {state.id}; elabFTW is not configured "
                             "here, so it was not compared")]
     try:
-        experiment = client.get_experiment(int(state["id"]))
+        experiment = client.get_experiment(int(state.id))
     except IntegrationError as exc:
-        return [CheckResult(label, "fail", f"experiment {state.get('id')} cannot be read: {exc}",
+        return [CheckResult(label, "fail", f"experiment {state.id} cannot be read: {exc}",
                             "Check that it was not deleted and that your API key can read it.")]
     remote = (experiment.get("metadata") or {}).get("extra_fields", {})
-    local = json.loads((ctx.project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8")).get("extra_fields", {})
+    local_metadata = _read_metadata(ctx.project)
+    if local_metadata is None:
+        return [CheckResult(label, "skip", f"{ELABFTW_METADATA_FILE} is missing or unreadable here, so the "
+                            "experiment's values were not compared", "Run 'metafold sync' to write it again.")]
+    local = local_metadata.get("extra_fields") or {}
     changed = [name for name, spec in local.items() if (remote.get(name) or {}).get("value") != spec.get("value")]
     if changed:
         return [CheckResult(label, "fail", f"{len(changed)} values differ from the project: {', '.join(changed[:5])}",
                             "Run 'metafold sync' to bring them back into agreement.")]
-    return [CheckResult(label, "pass", f"experiment {state['id']} exists and every value matches")]
+    return [CheckResult(label, "pass", f"experiment {state.id} exists and every value matches")]
 
 
-def _omero_dataset(ctx: _Context, state: dict[str, Any]) -> list[CheckResult]:
+def _read_metadata(project: Path) -> dict[str, Any] | None:
+    """elabftw-metadata.json of the project, or None when it is missing or not a JSON object."""
+    try:
+        data = json.loads((project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _omero_dataset(ctx: _Context, state: IntegrationState) -> list[CheckResult]:
     label = "OMERO dataset"
     if ctx.session is None or not ctx.session.is_configured("omero"):
-        return [CheckResult(label, "skip", f"recorded as dataset {state.get('id')}; OMERO is not configured here, "
+        return [CheckResult(label, "skip", f"recorded as dataset {state.id}; OMERO is not configured here, "
                             "so it was not compared")]
-    payload = state.get("payload") or {}
+    payload = state.payload or {}
     try:
-        found = read_project_dataset(ctx.session.omero, ctx.record["project"]["uid"], payload.get("group"))
+        found = read_project_dataset(ctx.session.omero, ctx.record.uid, payload.get("group"))
     except IntegrationError as exc:
-        return [CheckResult(label, "fail", f"dataset {state.get('id')} cannot be read: {exc}",
+        return [CheckResult(label, "fail", f"dataset {state.id} cannot be read: {exc}",
                             "Check the OMERO connection and that you are a member of the dataset's group.")]
     if found is None:
         return [CheckResult(label, "fail", f"no dataset of this project in group {payload.get('group') or 'default'}",
                             "It may have been deleted or moved; run 'metafold resume' to create it again.")]
     problems = []
-    if str(found.dataset_id) != str(state.get("id")):
-        problems.append(f"the record names dataset {state.get('id')} but the project's dataset is {found.dataset_id}")
+    if str(found.dataset_id) != str(state.id):
+        problems.append(f"the record names dataset {state.id} but the project's dataset is {found.dataset_id}")
     if payload.get("project_link") and found.project_id is None:
         problems.append("the dataset is in no OMERO project")
     stored = set(map(tuple, found.pairs))
@@ -301,7 +313,7 @@ def _checksums(ctx: _Context) -> Iterable[CheckResult]:
         report = verify(ctx.project)
     except MetafoldError as exc:
         return [CheckResult(label, "fail", str(exc), "Write the manifest again with 'metafold archive'.")]
-    log = ctx.record.get("project", {}).get("log")
+    log = ctx.record.log
     changed = [path for path, _ in report.mismatched if path not in _BOOKKEEPING and path != log]
     damaged = sorted(set(changed)) + report.missing + report.problems
     if damaged:

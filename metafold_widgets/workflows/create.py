@@ -15,7 +15,7 @@ from typing import Any, Callable, Collection, Mapping
 
 from ..core.plan import Plan, plan_project
 from ..core.project import Progress, apply_plan, rewrite_readme
-from ..core.record import read_record, record_integration
+from ..core.record import load_record, record_integration
 from ..core.template import Template
 from ..errors import IntegrationError
 from ..session import SYSTEM_NAMES, Session
@@ -138,10 +138,10 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
     try:
         if system == "elabftw":
             assert session.elabftw is not None
-            remote_id, url = push_experiment(session.elabftw, project, read_record(project), spec["payload"],
+            remote_id, url = push_experiment(session.elabftw, project, load_record(project), spec["payload"],
                                              resuming=resuming, warnings=warnings)
         else:
-            record = read_record(project)
+            record = load_record(project)
             remote_id, url = push_dataset(session.omero, project, record, spec["payload"],
                                           resuming=resuming, web_url=omero_web_base(session))
             extra["linked_elabftw"] = dataset_provenance(project, record)["elabftw_url"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..core.record import read_record, record_integration
+from ..core.record import ProjectRecord, load_record, record_integration
 from ..errors import IntegrationError
 from ..session import Session
 from .omero_step import omero_web_base, push_dataset
@@ -21,21 +21,20 @@ OMERO_LINK_FIELD = "OMERO dataset"
 def link_records(session: Session, project: str | os.PathLike[str]) -> str | None:
     """Link the experiment and the dataset to each other when both exist; returns what went wrong, if anything."""
     path = Path(project)
-    record = read_record(path)
-    integrations = record.get("integrations", {})
-    experiment, dataset = integrations.get("elabftw", {}), integrations.get("omero", {})
-    if experiment.get("state") != "done" or dataset.get("state") != "done":
+    record = load_record(path)
+    experiment, dataset = record.integration("elabftw"), record.integration("omero")
+    if not experiment.done or not dataset.done:
         return None
     problem = _name_experiment_in_dataset(session, path, record)
     if session.elabftw is None:
         return problem
-    target = dataset.get("url") or f"OMERO Dataset:id:{dataset.get('id')}"
+    target = dataset.url or f"OMERO Dataset:id:{dataset.id}"
     if experiment.get("linked_omero") == target:
         return None
-    spec = {"type": "url" if dataset.get("url") else "text", "value": target,
+    spec = {"type": "url" if dataset.url else "text", "value": target,
             "description": "The OMERO dataset of this project (added by metafold-widgets)"}
     try:
-        session.elabftw.add_extra_field(int(experiment["id"]), OMERO_LINK_FIELD, spec)
+        session.elabftw.add_extra_field(int(experiment.id), OMERO_LINK_FIELD, spec)
     except IntegrationError as exc:
         record_integration(path, "elabftw", action="cross-link", result="failed", error=f"linking OMERO: {exc}")
         return str(exc)
@@ -43,16 +42,16 @@ def link_records(session: Session, project: str | os.PathLike[str]) -> str | Non
     return problem
 
 
-def _name_experiment_in_dataset(session: Session, path: Path, record: dict) -> str | None:
+def _name_experiment_in_dataset(session: Session, path: Path, record: ProjectRecord) -> str | None:
     """Refresh the dataset's provenance when it does not name the experiment yet."""
-    experiment, dataset = record["integrations"]["elabftw"], record["integrations"]["omero"]
-    if dataset.get("linked_elabftw") == experiment.get("url") or not session.is_configured("omero"):
+    experiment, dataset = record.integration("elabftw"), record.integration("omero")
+    if dataset.get("linked_elabftw") == experiment.url or not session.is_configured("omero"):
         return None
     try:
-        push_dataset(session.omero, path, record, dataset.get("payload") or {}, resuming=True,
+        push_dataset(session.omero, path, record, dataset.payload or {}, resuming=True,
                      web_url=omero_web_base(session))
     except IntegrationError as exc:
         record_integration(path, "omero", action="cross-link", result="failed", error=f"linking elabFTW: {exc}")
         return str(exc)
-    record_integration(path, "omero", action="cross-link", result="done", linked_elabftw=experiment.get("url"))
+    record_integration(path, "omero", action="cross-link", result="done", linked_elabftw=experiment.url)
     return None

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..adapters.omero import dataset_group, import_omero, move_session_to_group
-from ..core.record import read_record, record_integration
+from ..core.record import ProjectRecord, load_record, record_integration
 from ..errors import OmeroError
 from ..session import Session
 
@@ -84,8 +84,7 @@ def import_log_folder(project: str | os.PathLike[str]) -> Path:
         for name in subfolders:
             if fnmatch.fnmatch(name.lower(), IMPORT_LOG_PATTERN):
                 return Path(folder) / name
-    log_path = read_record(root)["project"].get("log")
-    return (root / log_path).parent if log_path else root
+    return load_record(root).log_path(root).parent
 
 
 def default_omero_cli() -> list[str]:
@@ -149,9 +148,9 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
     """
     conn = session_or_conn.omero if isinstance(session_or_conn, Session) else session_or_conn
     root = Path(project)
-    record = read_record(root)
+    record = load_record(root)
     if dataset_id is None:
-        dataset_id = (record.get("integrations", {}).get("omero") or {}).get("id")
+        dataset_id = record.integration("omero").id
         if dataset_id is None:
             raise OmeroError(f"{root}: the project has no OMERO dataset yet; create it first")
     folders = [Path(p) for p in paths] if paths is not None else raw_image_folders(root)
@@ -224,8 +223,8 @@ def _mask_in_file(path: Path, secret: str) -> None:
         path.write_text(text.replace(secret, MASK), encoding="utf-8")
 
 
-def _record(project: Path, record: Any, run: ImportRun, started: dt.datetime) -> None:
-    known = (record.get("integrations", {}).get("omero") or {}).get("image_ids") or []
+def _record(project: Path, record: ProjectRecord, run: ImportRun, started: dt.datetime) -> None:
+    known = record.integration("omero").get("image_ids") or []
     try:
         log_path = str(run.log_file.relative_to(project))
     except ValueError:

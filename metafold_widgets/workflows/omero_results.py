@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..core.atomic import write_new_file
-from ..core.record import log_event, read_record
+from ..core.record import load_record, log_event
 from ..errors import UserError
 from ..omero_analysis import AnnotationResult, Progress, annotate_images
 
@@ -41,7 +41,7 @@ def save_results(project: str | os.PathLike[str], table: pd.DataFrame, name: str
     if not _SAFE_NAME.match(name):
         raise UserError(f"results file name {name!r}: use letters, digits, '.', '_', '-' or spaces, ending in .csv")
     root = Path(project)
-    record = read_record(root)
+    record = load_record(root)
     folder = results_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name

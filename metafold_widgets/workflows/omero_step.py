@@ -6,19 +6,19 @@ from typing import Any, Mapping
 
 from .._version import __version__
 from ..adapters.omero import dataset_web_url, ensure_dataset
+from ..core.record import ProjectRecord
 
 
-def dataset_provenance(project: Path, record: Mapping[str, Any]) -> dict[str, Any]:
+def dataset_provenance(project: Path, record: ProjectRecord) -> dict[str, Any]:
     """What the product-namespace annotation says about where the dataset comes from."""
-    elabftw = (record.get("integrations") or {}).get("elabftw") or {}
-    template = record.get("template") or {}
-    return {"project_name": record["project"].get("name"), "project_path": str(project),
-            "template_id": template.get("id"), "template_version": template.get("version"),
+    elabftw = record.integration("elabftw")
+    return {"project_name": record.name, "project_path": str(project),
+            "template_id": record.template_id, "template_version": record.template_version,
             "tool": f"metafold-widgets {__version__}",
-            "elabftw_url": elabftw.get("url") if elabftw.get("state") == "done" else None}
+            "elabftw_url": elabftw.url if elabftw.done else None}
 
 
-def push_dataset(conn: Any, project: Path, record: Mapping[str, Any], payload: Mapping[str, Any],
+def push_dataset(conn: Any, project: Path, record: ProjectRecord, payload: Mapping[str, Any],
                  resuming: bool = False, web_url: str | None = None) -> tuple[int, str | None]:
     """Create (or find) the project's dataset with its metadata; returns (dataset id, OMERO.web URL).
 
@@ -27,7 +27,7 @@ def push_dataset(conn: Any, project: Path, record: Mapping[str, Any], payload: M
     succeeded on the server while the reply was lost. ``web_url`` is the OMERO.web base
     address (``OMERO_WEB_URL``); without it the URL is None.
     """
-    ref = ensure_dataset(conn, payload["dataset"], uid=record["project"]["uid"],
+    ref = ensure_dataset(conn, payload["dataset"], uid=record.uid,
                          key_values=payload.get("key_values") or [],
                          provenance=dataset_provenance(project, record), group=payload.get("group"),
                          project=payload.get("project"), project_link=payload.get("project_link"))

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Collection
 
-from ..core.record import read_record
+from ..core.record import load_record
 from ..session import Session
 from ..core.loader import find_template_by_id
 from .create import SYSTEMS, StepOutcome, StepProgress, finish_links, run_planned_step
@@ -24,23 +24,20 @@ def resume_project(session: Session, project: str | os.PathLike[str], *, skip: C
     path = Path(project)
     outcomes: dict[str, StepOutcome] = {}
     for system in SYSTEMS:
-        state = read_record(path).get("integrations", {}).get(system)
+        state = load_record(path).integrations.get(system)
         if state is None:
             continue
-        status = state.get("state")
-        if status == "done":
-            outcomes[system] = StepOutcome(system, "done", state.get("id"), state.get("url"), "already done")
+        if state.done:
+            outcomes[system] = StepOutcome(system, "done", state.id, state.url, "already done")
             continue
-        if "payload" not in state:  # turned off by the template or the answers: nothing to do
-            outcomes[system] = StepOutcome(system, "off", message=state.get("reason", "not used"))
+        if state.payload is None or state.state not in RESUMABLE_STATES:
+            # turned off by the template or the answers, or skipped on request: nothing to do
+            outcomes[system] = StepOutcome(system, "off", message=state.reason or "not used")
             continue
-        if status not in RESUMABLE_STATES:  # "off": skipped on request
-            outcomes[system] = StepOutcome(system, "off", message=state.get("reason", "not used"))
-            continue
-        spec = {"enabled": True, "reason": "", "payload": state["payload"]}
+        spec = {"enabled": True, "reason": "", "payload": state.payload}
         outcomes[system] = run_planned_step(session, path, system, spec, skip=skip, on_step=on_step,
                                             resuming=True)
-    wanted = read_record(path).get("template", {})
-    template, _ = find_template_by_id(str(wanted.get("id")), wanted.get("version"), session.templates_dir)
+    record = load_record(path)
+    template, _ = find_template_by_id(str(record.template_id), record.template_version, session.templates_dir)
     finish_links(session, path, template)
     return outcomes

@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from ..core.conditions import referenced_fields
 from ..core.formats.elabftw import PROVENANCE_KEY
 from ..core.loader import find_templates
-from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, read_record
+from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, ProjectRecord, load_record
 from ..core.template import Template
 from ..core.validation import visible_values
 from ..core.values import is_blank
-from ..errors import TemplateError
+from ..errors import InputFileError, TemplateError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SOURCES = ("metafold", "desktop")
 SYSTEMS = ("elabftw", "omero")
 COLUMNS = ("name", "path", "source", "template", "template_version", "created", "creator", "uid",
            "completeness", "required_filled", "required_total", "optional_filled", "optional_total",
@@ -136,20 +135,22 @@ def project_row(found: FoundProject, templates: "TemplateIndex") -> dict[str, An
 
 
 def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "TemplateIndex") -> None:
-    record = _read_json(os.path.join(found.path, RECORD_FILE))
-    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+    data = _read_json(os.path.join(found.path, RECORD_FILE))
+    if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise ValueError(f"{RECORD_FILE} is not a metafold project record")
-    project, template = _mapping(record.get("project")), _mapping(record.get("template"))
-    row.update(name=project.get("name") or row["name"], template=template.get("id"),
-               template_version=template.get("version"), created=project.get("created_at"),
-               creator=project.get("created_by"), uid=project.get("uid"))
-    integrations = _mapping(record.get("integrations"))
+    try:
+        record = ProjectRecord.from_dict(data, RECORD_FILE)
+    except InputFileError as exc:
+        raise ValueError(str(exc)) from None
+    row.update(name=record.name or row["name"], template=record.template_id,
+               template_version=record.template_version, created=record.created_at,
+               creator=record.created_by, uid=record.uid)
     for system in SYSTEMS:
-        state = _mapping(integrations.get(system))
-        row.update({f"{system}_state": state.get("state"), f"{system}_id": state.get("id"),
-                    f"{system}_url": state.get("url")})
-    row.update(_record_counts(found, templates.counter(str(template.get("id")), template.get("version")),
-                              _mapping(record.get("answers"))))
+        state = record.integrations.get(system)
+        row.update({f"{system}_state": state.state if state else None, f"{system}_id": state.id if state else None,
+                    f"{system}_url": state.url if state else None})
+    row.update(_record_counts(found, templates.counter(str(record.template_id), record.template_version),
+                              record.answers))
 
 
 def _record_counts(found: FoundProject, counter: "FieldCounter | None",
@@ -175,14 +176,6 @@ def _fill_desktop(row: dict[str, Any], found: FoundProject) -> None:
     provenance = _mapping(metadata.get(PROVENANCE_KEY))
     row.update(template=provenance.get("template_id"), template_version=provenance.get("template_version"))
     row.update(metadata_counts(metadata))
-
-
-def template_counts(template: Template, answers: Mapping[str, Any]) -> dict[str, int]:
-    """Filled and total required and optional fields among those the answers show.
-
-    A shown checkbox always counts as filled: unchecked is an answer too.
-    """
-    return FieldCounter(template).counts(answers)
 
 
 class FieldCounter:
@@ -236,11 +229,10 @@ def project_answers(path: str | os.PathLike[str],
     """
     folder = os.fspath(path)
     if os.path.exists(os.path.join(folder, RECORD_FILE)):
-        record = read_record(folder)
-        wanted = _mapping(record.get("template"))
-        template = TemplateIndex(templates_dir).get(str(wanted.get("id")), wanted.get("version"))
+        record = load_record(folder)
+        template = TemplateIndex(templates_dir).get(str(record.template_id), record.template_version)
         labels = {f.key: f.label for f in template.fields} if template else {}
-        answers = _mapping(record.get("answers"))
+        answers = record.answers
         order = [key for key in labels if key in answers] + [key for key in answers if key not in labels]
         return [(labels.get(key, key), answers[key]) for key in order]
     metadata = _read_json(os.path.join(folder, ELABFTW_METADATA_FILE))

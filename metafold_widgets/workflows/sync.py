@@ -26,7 +26,7 @@ from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
 from ..core.loader import find_template_by_id
 from ..core.plan import plan_integrations
 from ..core.project import rewrite_project_files
-from ..core.record import log_event, read_record, record_integration
+from ..core.record import ProjectRecord, load_record, log_event, record_integration
 from ..core.template import Template
 from ..core.validation import resolve_answers
 from ..errors import IntegrationError, UserError
@@ -78,17 +78,17 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
                  *, dry_run: bool = False, attach: bool = True) -> SyncReport:
     """Bring the project's systems into agreement; ``answers`` are new answers edited here."""
     path = Path(project)
-    record = read_record(path)
+    record = load_record(path)
     template = _template_of(record, session)
-    base = dict(record.get("answers", {}))
+    base = dict(record.answers)
     wanted = resolve_answers(template, answers, str(path)).values if answers is not None else base
     report = SyncReport(path, dry_run=dry_run)
-    state = record.get("integrations", {}).get("elabftw", {})
+    state = record.integration("elabftw")
     client = session.elabftw
     merged = dict(wanted)
-    if state.get("state") == "done" and client is not None:
+    if state.done and client is not None:
         try:
-            merged = _sync_elabftw(client, template, int(state["id"]), base, wanted, report)
+            merged = _sync_elabftw(client, template, int(state.id), base, wanted, report)
         except IntegrationError as exc:
             report.errors.append(f"elabFTW: {exc}")
             return report  # the record keeps its answers: nothing was agreed
@@ -97,19 +97,19 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
     if dry_run:
         return report
     if merged != base:
-        record["answers"] = merged
+        record.answers = merged
         checked = resolve_answers(template, merged, str(path))
-        plans = plan_integrations(template, checked, record["project"]["name"], to_elabftw(template, merged))
+        plans = plan_integrations(template, checked, record.name, to_elabftw(template, merged))
         for system, spec in plans.items():
-            if spec["enabled"] and system in record.get("integrations", {}):
-                record["integrations"][system]["payload"] = spec["payload"]
+            if spec["enabled"] and system in record.integrations:
+                record.integrations[system].payload = spec["payload"]
         rewrite_project_files(path, template, record)
-        log_event(path, system="local", action="sync", result="done",
+        log_event(path, record, system="local", action="sync", result="done",
                   changed=sorted(k for k in merged if merged.get(k) != base.get(k)))
     if report.status is not None:
         record_integration(path, "elabftw", action="pull status", status=report.status)
-    if attach and state.get("state") == "done" and client is not None:
-        _attach_files(client, path, int(state["id"]), report)
+    if attach and state.done and client is not None:
+        _attach_files(client, path, int(state.id), report)
     _sync_omero(session, path, report)
     return report
 
@@ -136,12 +136,11 @@ def watch_project(session: Session, project: str | os.PathLike[str], interval: f
     return done
 
 
-def _template_of(record: Mapping[str, Any], session: Session) -> Template:
-    wanted = record.get("template", {})
-    template, _ = find_template_by_id(str(wanted.get("id")), wanted.get("version"), session.templates_dir)
+def _template_of(record: ProjectRecord, session: Session) -> Template:
+    template, _ = find_template_by_id(str(record.template_id), record.template_version, session.templates_dir)
     if template is None:
-        raise UserError(f"template '{wanted.get('id')}' {wanted.get('version')} was not found among the built-in "
-                        "templates or in METAFOLD_TEMPLATES_DIR; sync needs it to read the answers")
+        raise UserError(f"template '{record.template_id}' {record.template_version} was not found among the "
+                        "built-in templates or in METAFOLD_TEMPLATES_DIR; sync needs it to read the answers")
     return template
 
 
@@ -180,19 +179,17 @@ def attach_files(session: Session, project: str | os.PathLike[str], dry_run: boo
     """Attach new or changed files of the protocol and documentation folders to the experiment."""
     path = Path(project)
     report = SyncReport(path, dry_run=dry_run)
-    state = read_record(path).get("integrations", {}).get("elabftw", {})
-    if state.get("state") != "done":
-        raise UserError(f"{path.name} has no elabFTW experiment yet (state: {state.get('state', 'none')})")
+    state = load_record(path).integration("elabftw")
+    if not state.done:
+        raise UserError(f"{path.name} has no elabFTW experiment yet (state: {state.state})")
     if session.elabftw is None:
         raise UserError("elabFTW is not configured: set ELABFTW_URL and ELABFTW_API_KEY")
-    _attach_files(session.elabftw, path, int(state["id"]), report)
+    _attach_files(session.elabftw, path, int(state.id), report)
     return report
 
 
 def _attach_files(client: Any, project: Path, experiment_id: int, report: SyncReport) -> None:
-    record = read_record(project)
-    state = record["integrations"]["elabftw"]
-    known: dict[str, str] = dict(state.get("attachments") or {})
+    known: dict[str, str] = dict(load_record(project).integration("elabftw").get("attachments") or {})
     changed = False
     for path in sorted(_attachable(project)):
         relative = path.relative_to(project).as_posix()
@@ -231,15 +228,14 @@ def _sha256(path: Path) -> str:
 
 
 def _sync_omero(session: Session, project: Path, report: SyncReport) -> None:
-    record = read_record(project)
-    state = record.get("integrations", {}).get("omero", {})
-    if state.get("state") != "done" or not session.is_configured("omero"):
+    state = load_record(project).integration("omero")
+    if not state.done or not session.is_configured("omero"):
         return
     if report.dry_run:
         report.omero = "would rewrite the key-value pairs from the record"
         return
     try:
-        pairs = update_key_values(session.omero, int(state["id"]), state.get("payload", {}).get("key_values", []))
+        pairs = update_key_values(session.omero, int(state.id), (state.payload or {}).get("key_values", []))
     except IntegrationError as exc:
         report.errors.append(f"OMERO: {exc}")
         return

@@ -17,6 +17,7 @@ from metafold_widgets.core.record import record_integration
 from metafold_widgets.errors import OmeroError
 from metafold_widgets.session import Session
 from metafold_widgets.workflows.create import create_project_everywhere, run_step
+from metafold_widgets.core.record import load_record
 from metafold_widgets.workflows.omero_step import omero_web_base, push_dataset
 
 WEB = "https://omero.example.org"
@@ -135,7 +136,7 @@ def test_link_to_a_missing_project_fails_with_the_reason(conn, tmp_path) -> None
 def test_push_dataset_returns_the_id_and_url(conn, template, answers, tmp_path) -> None:
     plan = plan_project(template, answers, tmp_path)
     path = apply_plan(plan)
-    dataset_id, url = push_dataset(conn, path, read_record(path), plan.integrations["omero"]["payload"],
+    dataset_id, url = push_dataset(conn, path, load_record(path), plan.integrations["omero"]["payload"],
                                    web_url=WEB + "/")
     assert url == f"{WEB}/webclient/?show=dataset-{dataset_id}"
 
