@@ -43,8 +43,8 @@ def test_a_group_the_user_is_not_in_is_refused(conn) -> None:
         conn.getUpdateService().saveAndReturnObject(named(ProjectI, "p"), ctx)
 
 
-def test_an_unknown_query_is_not_answered(conn) -> None:
-    with pytest.raises(NotImplementedError, match="does not know this query: select x from Y x"):
+def test_a_query_on_an_unknown_entity_fails_as_on_a_server(conn) -> None:
+    with pytest.raises(omero.QueryException, match="Y is not mapped"):
         conn.getQueryService().projection("select x\n from Y x", None, conn.SERVICE_OPTS)
 
 
