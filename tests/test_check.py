@@ -79,7 +79,21 @@ def test_report_formats(project):
     assert list(frame.columns) == ["check", "status", "message", "fix"] and len(frame) == len(report.results)
     data = json.loads(report.to_json())
     assert data["score"] == report.score and data["results"][0]["check"] == "project record"
-    assert "metafold-check-pass" in report._repr_html_() and "<script" not in report.to_html()
+    from metafold_widgets.widgets.reports import ReportView, report_html
+    rendered = report_html(report)
+    assert "metafold-check-pass" in rendered and "metafold-status-pass" in rendered and "<script" not in rendered
+    assert "style=" not in rendered  # colours come from the stylesheet's classes
+    assert ReportView(report).children[1].value == rendered
+
+
+def test_a_missing_metadata_file_is_a_finding_not_an_error(tmp_path, answers, fake_elabftw):
+    fake_elabftw.add_category("Microscopy")
+    client = ElabftwClient(ElabftwSettings(fake_elabftw.url, Secret(WRITE_KEY)), sleep=lambda s: None)
+    session = Session(elabftw=client)
+    result = create_project_everywhere(session, load_template("multi-modal-imaging"), answers, tmp_path)
+    (result.path / "elabftw-metadata.json").unlink()
+    found = statuses(check_project(result.path, session))
+    assert found["elabFTW experiment"] == "skip" and found["elabftw-metadata.json"] == "fail"
 
 
 def test_elabftw_experiment_is_compared_when_configured(tmp_path, answers, fake_elabftw):

@@ -192,7 +192,7 @@ def test_odd_record_values_do_not_crash(root: Path) -> None:
         "answers": ["not", "a", "mapping"], "integrations": {"elabftw": "done"}}), encoding="utf-8")
     frame = scan(root).set_index("name")
     assert frame.loc["odd", "source"] == "metafold"
-    assert pd.isna(frame.loc["odd", "error"])
+    assert "project: expected an object" in frame.loc["odd", "error"]  # the row says which key is wrong
     assert pd.isna(frame.loc["odd", "elabftw_state"])
 
 

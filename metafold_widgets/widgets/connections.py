@@ -80,6 +80,5 @@ class ConnectionPanel(widgets.VBox):
 
 
 def _status(text: str, ok: bool | None) -> str:
-    colour = {True: "#1b5e20", False: "#b00020", None: "#57606a"}[ok]
     kind = {True: "ok", False: "error", None: "info"}[ok]
-    return f"<div class='metafold-connection-{kind}' style='color:{colour}'>{html.escape(text)}</div>"
+    return f"<div class='metafold-connection-{kind}'>{html.escape(text)}</div>"

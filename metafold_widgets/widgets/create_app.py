@@ -134,7 +134,7 @@ class CreateProjectApp(widgets.VBox):
             self.template_problems.value = ""
             return
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-        self.template_problems.value = (f"<div class='metafold-template-problems' style='color:#b00020'>"
+        self.template_problems.value = (f"<div class='metafold-template-problems'>"
                                         f"Template problems:<ul>{items}</ul></div>")
 
     def _show_template(self, label: str | None) -> None:
@@ -214,10 +214,10 @@ class CreateProjectApp(widgets.VBox):
                 rows.append(f"<li class='metafold-outcome-done'>{name}: <a href='{html.escape(outcome.url)}' "
                             f"target='_blank'>{html.escape(str(outcome.id))}</a></li>")
             elif outcome.state == "failed":
-                rows.append(f"<li class='metafold-outcome-failed' style='color:#b00020'>{name}: not created: "
+                rows.append(f"<li class='metafold-outcome-failed'>{name}: not created: "
                             f"{html.escape(outcome.message)}. The project folder and its record keep what was "
                             "done; the rest can be finished later.</li>")
-            elif outcome.state == "skipped" and "not configured" in outcome.message:
+            elif outcome.state == "pending":  # the system is not connected: the record keeps it pending
                 rows.append(f"<li class='metafold-outcome-pending'>{name}: not created yet "
                             f"({html.escape(outcome.message)}); once it is connected, 'metafold resume' "
                             "creates it</li>")
@@ -241,6 +241,5 @@ class CreateProjectApp(widgets.VBox):
 
 
 def _message(kind: str, text: str, escape: bool = True) -> str:
-    colour = "#1b5e20" if kind == "ok" else "#b00020"
     body = html.escape(text) if escape else text
-    return f"<div class='metafold-{kind}' style='color:{colour}'>{body}</div>"
+    return f"<div class='metafold-{kind}'>{body}</div>"

@@ -18,33 +18,17 @@ from ..errors import MetafoldError
 from ..session import SYSTEM_NAMES, Session
 from ..workflows.check import check_project
 from ..workflows.scan import SYSTEMS, project_answers, scan
-from .styles import style_widget
+from .reports import report_html
+from .styles import NO_STATE_COLOUR, OTHER_STATE_COLOUR, STATE_COLOURS, style_widget
 
 MAX_ROWS = 300  # rows drawn in the table; the filters narrow down larger folders
 _LABEL = {"description_width": "7em"}
 _ANY = "__any__"
-STATE_COLOURS = {"done": "#1b5e20", "pending": "#8a6d00", "failed": "#b00020", "off": "#8c959f"}
-_NO_STATE_COLOUR = "#d0d7de"
 SORTS: dict[str, tuple[str, bool]] = {  # label: (column, ascending)
     "Name (A-Z)": ("name", True), "Newest first": ("created", False), "Oldest first": ("created", True),
     "Least complete first": ("completeness", True), "Most complete first": ("completeness", False),
     "Recently changed": ("last_change", False),
 }
-_CSS = """<style>
-.metafold-dashboard .metafold-table-box { max-height: 30em; overflow: auto; border: 1px solid #d0d7de; }
-.metafold-projects { border-collapse: collapse; width: 100%; font-size: 0.92em; }
-.metafold-projects th { position: sticky; top: 0; background: #f6f8fa; text-align: left; }
-.metafold-projects th, .metafold-projects td { padding: 0.25em 0.6em; border-bottom: 1px solid #eaeef2;
-  vertical-align: top; overflow-wrap: anywhere; }
-.metafold-badge { display: inline-block; padding: 0 0.45em; border-radius: 0.7em; color: #fff; font-size: 0.85em; }
-.metafold-bar { display: inline-block; width: 4em; height: 0.6em; background: #eaeef2; margin-right: 0.4em; }
-.metafold-bar > span { display: block; height: 100%; background: #2f81f7; }
-.metafold-chart-grid { display: flex; flex-wrap: wrap; gap: 0.6em; }
-.metafold-chart { max-width: 100%; height: auto; border: 1px solid #eaeef2; border-radius: 4px; }
-.metafold-details dt { font-weight: 600; float: left; clear: left; width: 9em; }
-.metafold-details dd { margin-left: 9.5em; overflow-wrap: anywhere; }
-.metafold-details td, .metafold-details th { text-align: left; vertical-align: top; padding: 0.1em 0.6em; }
-</style>"""
 
 
 class ProjectsDashboard(widgets.VBox):
@@ -83,9 +67,8 @@ class ProjectsDashboard(widgets.VBox):
         self.report = widgets.HTML()
         self.report.add_class("metafold-reports")
         self._wire()
-        css = widgets.HTML(_CSS, layout=widgets.Layout(height="0px", overflow="hidden", margin="0"))
         wrap = widgets.Layout(flex_flow="row wrap")
-        self.children = [style_widget(), css, widgets.HBox([self.folder, self.refresh_button], layout=wrap),
+        self.children = [style_widget(), widgets.HBox([self.folder, self.refresh_button], layout=wrap),
                          widgets.HBox([self.search, self.template, self.state, self.sort], layout=wrap),
                          self.summary, self.charts, self.table,
                          widgets.HBox([self.picker, self.check_button], layout=wrap), self.details, self.report]
@@ -162,7 +145,7 @@ class ProjectsDashboard(widgets.VBox):
             return
         self.check_button.disabled = True
         try:
-            self.report.value = check_project(self.picker.value, self.session).to_html()
+            self.report.value = report_html(check_project(self.picker.value, self.session))
         finally:
             self.check_button.disabled = False
 
@@ -238,12 +221,12 @@ def _table_row(row: dict[str, Any], root: Path | None) -> str:
     name = html.escape(str(row["name"]))
     where = html.escape(_relative(row["path"], root) if root else row["path"])
     if row["source"] == "desktop":
-        name += " <span class='metafold-badge' style='background:#57606a'>desktop</span>"
+        name += " <span class='metafold-badge metafold-badge-desktop'>desktop</span>"
     template = html.escape(_text(row["template"]))
     if _present(row["template_version"]):
         template += f" <small>{html.escape(str(row['template_version']))}</small>"
     if _present(row["error"]):
-        template = f"<span class='metafold-error' style='color:#b00020'>{html.escape(str(row['error']))}</span>"
+        template = f"<span class='metafold-error'>{html.escape(str(row['error']))}</span>"
     cells = [f"<span title='{where}'>{name}</span>", template, _date(row["created"]),
              html.escape(_text(row["creator"])), _bar(row["completeness"]),
              *(_badge(row, system) for system in SYSTEMS), _date(row["last_change"], time=True)]
@@ -261,7 +244,7 @@ def details_html(row: dict[str, Any], answers: list[tuple[str, Any]], problem: s
     for system in SYSTEMS:
         facts.append((SYSTEM_NAMES[system], _integration_html(row, system)))
     if _present(row["error"]):
-        facts.append(("Problem", f"<span style='color:#b00020'>{html.escape(str(row['error']))}</span>"))
+        facts.append(("Problem", f"<span class='metafold-problem'>{html.escape(str(row['error']))}</span>"))
     listing = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in facts)
     answers_rows = "".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(_answer(value))}</td></tr>"
                            for label, value in answers)
@@ -295,9 +278,8 @@ def _badge(row: dict[str, Any], system: str) -> str:
     state = row.get(f"{system}_state")
     if not _present(state):
         return "<span class='metafold-help'>–</span>"
-    colour = STATE_COLOURS.get(str(state), "#57606a")
-    return (f"<span class='metafold-badge metafold-state-{html.escape(str(state))}' "
-            f"style='background:{colour}'>{html.escape(str(state))}</span>")
+    known = str(state) if str(state) in STATE_COLOURS else "other"
+    return f"<span class='metafold-badge metafold-state-{known}'>{html.escape(str(state))}</span>"
 
 
 def _bar(share: Any) -> str:
@@ -388,7 +370,7 @@ def _integrations(frame: Any) -> str:
     for system in SYSTEMS:
         states = frame[f"{system}_state"]
         parts = [(state, int((states == state).sum()), colour) for state, colour in STATE_COLOURS.items()]
-        parts.append(("not recorded", int(states.isna().sum()), _NO_STATE_COLOUR))
+        parts.append(("not recorded", int(states.isna().sum()), NO_STATE_COLOUR))
         rows.append((SYSTEM_NAMES[system], parts))
     return stacked_svg("Integration status", rows if len(frame) else [])
 
@@ -470,7 +452,7 @@ def _svg(title: str, body: str) -> str:
 
 
 def _nothing() -> str:
-    return f"<text x='{_W / 2}' y='{_H / 2}' text-anchor='middle' fill='#57606a'>no projects</text>"
+    return f"<text x='{_W / 2}' y='{_H / 2}' text-anchor='middle' fill='{OTHER_STATE_COLOUR}'>no projects</text>"
 
 
 def _short(text: str, limit: int = 20) -> str:

@@ -137,7 +137,7 @@ class TemplateForm(widgets.VBox):
             spinner = "<span class='metafold-spinner'></span>" if waiting else ""
             parts.append(f"<div class='metafold-note'>{spinner}<i>{html.escape(note)}</i></div>")
         if error:
-            parts.append(f"<div class='metafold-error' style='color:#b00020'>{html.escape(error)}</div>")
+            parts.append(f"<div class='metafold-error'>{html.escape(error)}</div>")
         return "".join(parts)
 
     def _options_arrived(self, key: str, future: Future) -> None:
@@ -249,16 +249,16 @@ class TemplateForm(widgets.VBox):
 
 def _label_html(field: Field) -> str:
     unit = f" <span class='metafold-unit'>[{html.escape(field.unit)}]</span>" if field.unit else ""
-    marker = " <span class='metafold-required' title='required' style='color:#b00020'>*</span>" \
+    marker = " <span class='metafold-required' title='required'>*</span>" \
         if field.required else ""
     return f"<b class='metafold-label'>{html.escape(field.label)}</b>{unit}{marker}"
 
 
 def _summary_html(result: AnswerCheck) -> str:
     if result.ok:
-        return "<div class='metafold-summary metafold-ok' style='color:#1b5e20'>All answers are valid.</div>"
+        return "<div class='metafold-summary metafold-ok'>All answers are valid.</div>"
     count = len(result.errors)
     items = "".join(f"<li><b>{html.escape(e.label)}</b>: {html.escape(e.message)}</li>" for e in result.errors)
     noun = "answer blocks" if count == 1 else "answers block"
-    return (f"<div class='metafold-summary metafold-blocked' style='color:#b00020'>{count} {noun} creation:"
+    return (f"<div class='metafold-summary metafold-blocked'>{count} {noun} creation:"
             f"<ul>{items}</ul></div>")

@@ -10,9 +10,12 @@ import ipywidgets as widgets
 from ..core.record import RECORD_FILE
 from ..session import Session
 from ..workflows.check import check_project
+from ..workflows.scan import find_projects
+from .reports import reports_html
 from .styles import style_widget
 
 _WIDE = widgets.Layout(width="auto", max_width="46em")
+SCAN_DEPTH = 3  # projects inside the folder, or in group or year folders inside it
 # Long findings (folder paths, file names) wrap inside their cells, so a report fits a narrow
 # window; anything still too wide scrolls inside the report, never the whole app.
 _REPORT_CSS = """<style>
@@ -44,10 +47,11 @@ class ValidateProjectApp(widgets.VBox):
         self.refresh()
 
     def refresh(self) -> None:
-        """List the project folders directly inside the chosen folder."""
+        """List the projects under the chosen folder (found as ``metafold scan`` finds them)."""
         root = Path(self.folder.value).expanduser()
-        found = sorted(p for p in root.iterdir() if (p / RECORD_FILE).is_file()) if root.is_dir() else []
-        self.projects.options = [(p.name, str(p)) for p in found]
+        found = sorted((Path(p.path) for p in find_projects(root, max_depth=SCAN_DEPTH) if p.source == "metafold"),
+                       key=lambda p: (p.name.casefold(), str(p))) if root.is_dir() else []
+        self.projects.options = [(str(p.relative_to(root)) if p != root else p.name, str(p)) for p in found]
         if not found:
             self.report.value = (f"<div class='metafold-info'>No projects (folders with {RECORD_FILE}) in "
                                  f"{html.escape(str(root))}.</div>")
@@ -60,4 +64,4 @@ class ValidateProjectApp(widgets.VBox):
             reports = [check_project(path, self.session) for path in chosen]
         finally:
             self.check_button.disabled = False
-        self.report.value = "".join(report.to_html() for report in reports) or "<div>Nothing to check.</div>"
+        self.report.value = reports_html(reports)

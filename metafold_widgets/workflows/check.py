@@ -2,11 +2,11 @@
 
 Each check gives ``pass``, ``warn``, ``fail`` or ``skip`` (not applicable, e.g. a system
 that is not configured), a message and how to fix it. The report adds an overall score
-and the recommendations, and renders as a DataFrame, HTML, JSON or a text table.
+and the recommendations, and renders as a DataFrame, JSON or a text table (the views show it
+as HTML: ``metafold_widgets.widgets.reports``).
 """
 from __future__ import annotations
 
-import html
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -25,7 +25,6 @@ from ..session import Session
 from .archive import verify
 
 _WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
-_COLOURS = {"pass": "#1b5e20", "warn": "#8a6d00", "fail": "#b00020", "skip": "#57606a"}
 
 
 @dataclass(frozen=True)
@@ -85,23 +84,6 @@ class ProjectReport:
         lines.append(f"\nscore: {self.score}/100 for {self.project}")
         lines += [f"- {fix}" for fix in self.recommendations]
         return "\n".join(lines)
-
-    def to_html(self) -> str:
-        """Colour-coded HTML for notebooks and the validation app."""
-        rows = "".join(
-            f"<tr class='metafold-check-{r.status}'><td style='color:{_COLOURS[r.status]};font-weight:600;"
-            "white-space:nowrap'>"
-            f"{r.status.upper()}</td><td>{html.escape(r.check)}</td><td>{html.escape(r.message)}</td>"
-            f"<td>{html.escape(r.fix)}</td></tr>" for r in self.results)
-        advice = "".join(f"<li>{html.escape(fix)}</li>" for fix in self.recommendations)
-        return (f"<div class='metafold-report'><h3>{html.escape(self.project.name)}: "
-                f"<span class='metafold-score'>{self.score}</span>/100</h3>"
-                "<table><thead><tr><th style='white-space:nowrap'>Status</th><th>Check</th><th>Finding</th><th>How to fix</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>" + (f"<p>Recommendations:</p><ul>{advice}</ul>" if advice else "")
-                + "</div>")
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
 
 
 Check = Callable[["_Context"], Iterable[CheckResult]]
@@ -176,10 +158,15 @@ def _files(ctx: _Context) -> Iterable[CheckResult]:
     results = []
     if not (ctx.project / README_FILE).is_file():
         results.append(CheckResult("README", "warn", "README.md is missing", "Run 'metafold sync' to rewrite it."))
-    log = ctx.project / ctx.record.get("project", {}).get("log", "")
-    if not log.is_file():
-        results.append(CheckResult("integration log", "warn", "the integration log is missing",
-                                   "The log records every step; it is recreated by the next step."))
+    try:
+        log = ctx.record.log_path(ctx.project)
+    except MetafoldError as exc:
+        results.append(CheckResult("integration log", "fail", str(exc),
+                                   "Set project.log in metafold.json back to a path inside the project."))
+    else:
+        if not log.is_file():
+            results.append(CheckResult("integration log", "warn", "the integration log is missing",
+                                       "The log records every step; it is recreated by the next step."))
     metadata_path = ctx.project / ELABFTW_METADATA_FILE
     try:
         metadata = json.loads(metadata_path.read_text(encoding="utf-8"))

@@ -133,7 +133,7 @@ def test_batch_with_both_systems_has_no_duplicates(both, conn, fake_elabftw, ans
         assert fields["OMERO dataset"]["value"] == f"OMERO Dataset:id:{dataset_id}"  # experiment -> dataset
         experiment_url = read_record(path)["integrations"]["elabftw"]["url"]
         assert ("elabftw_url", experiment_url) in conn.pairs("Dataset", int(dataset_id), PRODUCT_NS)  # and back
-        assert f"Dataset:id:{dataset_id}" in (Path(path) / "README.md").read_text()  # README shows the links
+        assert f"OMERO dataset: id {dataset_id}" in (Path(path) / "README.md").read_text()  # README shows it
 
 
 def test_check_compares_the_omero_dataset_live(both, conn, answers, tmp_path):

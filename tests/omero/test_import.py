@@ -34,10 +34,16 @@ sys.exit(int(os.environ.get("FAKE_IMPORT_EXIT", "0")))
 
 
 @pytest.fixture
-def project(conn, answers, tmp_path) -> Path:
-    """A multi-modal imaging project whose OMERO dataset is 42, with two raw images."""
+def dataset(conn) -> int:
+    """The project's OMERO dataset, in the session's group."""
+    return conn.add_dataset("IMG dataset")
+
+
+@pytest.fixture
+def project(conn, dataset, answers, tmp_path) -> Path:
+    """A multi-modal imaging project with its OMERO dataset and two raw images."""
     path = apply_plan(plan_project(load_template("multi-modal-imaging"), answers, tmp_path))
-    record_integration(path, "omero", state="done", id=42, url=None, action="create")
+    record_integration(path, "omero", state="done", id=dataset, url=None, action="create")
     (path / "03_imaging/raw_images/condition_1/a.tif").write_bytes(b"II*\0")
     return path
 
@@ -79,20 +85,21 @@ def test_image_ids_are_parsed_from_the_output() -> None:
     assert parse_image_ids("") == []
 
 
-def test_an_import_writes_the_log_and_records_the_images(conn, project, importer, monkeypatch) -> None:
+def test_an_import_writes_the_log_and_records_the_images(conn, project, dataset, importer, monkeypatch) -> None:
     monkeypatch.setenv("OMERO_PASSWORD", "hunter2")
     run = import_images(Session(omero=conn), project, omero_cli=importer, check_importer=False, now=NOW)
     assert run.ok and run.image_ids == (101, 102, 103)
     assert run.log_file == project / "03_imaging/omero_import_logs/omero-import-20250506T070809Z.log"
     log = run.log_file.read_text()
-    assert "fake-session-0123456789abcdef" not in log and "-k ******** -T Dataset:id:42" in log
+    assert "fake-session-0123456789abcdef" not in log and f"-k ******** -T Dataset:id:{dataset}" in log
     assert "importing 2 files" in log and "Image:101,102" in log and "# exit status 0" in log
     assert "hunter2" not in log  # the importer is not handed the password
     assert "fake-session" not in " ".join(run.command)
     entry = read_record(project)["integrations"]["omero"]
-    assert entry["image_ids"] == [101, 102, 103] and entry["state"] == "done" and entry["id"] == 42
+    assert entry["image_ids"] == [101, 102, 103] and entry["state"] == "done" and entry["id"] == dataset
     assert entry["last_import"] == {"time": "2025-05-06T07:08:09Z", "images": [101, 102, 103], "exit_status": 0,
-                                    "log": "03_imaging/omero_import_logs/omero-import-20250506T070809Z.log"}
+                                    "log": "03_imaging/omero_import_logs/omero-import-20250506T070809Z.log",
+                                    "moved_session_to_group": None}
 
 
 def test_a_second_import_adds_to_the_recorded_images(conn, project, importer, tmp_path) -> None:
@@ -116,8 +123,9 @@ def test_a_failed_import_is_logged_and_recorded_then_raised(conn, project, impor
 
 def test_explicit_paths_and_dataset(conn, project, importer) -> None:
     folder = project / "02_sample_preparation/preparation_images"
-    run = import_images(conn, project, dataset_id=7, paths=[folder], omero_cli=importer, check_importer=False)
-    assert run.command[-3:] == ("-T", "Dataset:id:7", str(folder))
+    other = conn.add_dataset("another")
+    run = import_images(conn, project, dataset_id=other, paths=[folder], omero_cli=importer, check_importer=False)
+    assert run.command[-3:] == ("-T", f"Dataset:id:{other}", str(folder))
 
 
 def test_a_project_without_a_dataset_or_raw_folder_is_refused(conn, answers, tmp_path) -> None:

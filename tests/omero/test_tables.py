@@ -78,7 +78,7 @@ def test_round_trips_are_a_constant_per_page(conn, images: int, page_size: int, 
     conn.reset_counts()
     frame = dataset_dataframe(conn, dataset, page_size=page_size)
     assert len(frame) == images and frame["image_id"].is_unique
-    assert conn.round_trips == expected and set(conn.calls) == {"projection"}
+    assert conn.round_trips == expected and set(conn.calls) == {"projection", "findAllByQuery"}
 
 
 def test_round_trips_do_not_grow_with_the_pairs_per_image(conn) -> None:
