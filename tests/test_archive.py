@@ -21,12 +21,21 @@ import pytest
 
 from metafold_widgets import cli
 from metafold_widgets.core import checksums
-from metafold_widgets.core.checksums import (SMALL_FILE_SIZE, DiskFullError, FileChangedError, FileProblem,
-                                             UnreadableFileError, UnsafeSymlinkError, format_sums, hash_files,
-                                             list_files, parse_sums)
+from metafold_widgets.core.atomic import DiskFullError
+from metafold_widgets.core.checksums import (
+    SMALL_FILE_SIZE,
+    FileChangedError,
+    FileProblem,
+    UnreadableFileError,
+    UnsafeSymlinkError,
+    format_sums,
+    hash_files,
+    list_files,
+    parse_sums,
+)
 from metafold_widgets.errors import InputFileError, UserError
-from metafold_widgets.workflows import archive as archive_module
-from metafold_widgets.workflows.archive import (ArchiveExistsError, create_archive, verify, write_checksums)
+from metafold_widgets.workflows.archive import ArchiveExistsError, create_archive, verify, write_checksums
+from metafold_widgets.workflows.publishing import archive as archive_module
 
 needs_coreutils = pytest.mark.skipif(not (shutil.which("sha256sum") and shutil.which("md5sum")),
                                      reason="GNU coreutils sha256sum/md5sum are not installed")
@@ -337,7 +346,7 @@ def test_symlinks_inside_the_folder_are_archived_as_their_files(folder, tmp_path
 
 
 @pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
-def test_full_disk_gives_a_clear_error_and_no_archive(folder, tmp_path, monkeypatch, fmt):
+def test_full_disk_gives_a_clear_error_and_no_archive(folder, tmp_path, monkeypatch, capsys, fmt):
     real_write = os.write
     writes = []
 
@@ -352,6 +361,10 @@ def test_full_disk_gives_a_clear_error_and_no_archive(folder, tmp_path, monkeypa
     with pytest.raises(DiskFullError, match="disk is full") as caught:
         create_archive(folder, tmp_path, fmt)
     assert caught.value.path == str(tmp_path / f"data.{fmt}")
+    assert not (tmp_path / f"data.{fmt}").exists() and leftovers(tmp_path) == []
+    writes.clear()
+    assert cli.main(["archive", str(folder), "--format", fmt, "--out", str(tmp_path), "-q"]) == 1  # as the README says
+    assert "disk is full" in capsys.readouterr().err
     assert not (tmp_path / f"data.{fmt}").exists() and leftovers(tmp_path) == []
 
 

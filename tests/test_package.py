@@ -24,16 +24,18 @@ from metafold_widgets.adapters.elabftw import ElabftwClient
 from metafold_widgets.adapters.omero import import_omero
 from metafold_widgets.config import ElabftwSettings, Secret
 from metafold_widgets.core import checksums
-from metafold_widgets.core.checksums import DiskFullError, UnreadableFileError, UnsafeSymlinkError
+from metafold_widgets.core.atomic import DiskFullError
+from metafold_widgets.core.checksums import UnreadableFileError, UnsafeSymlinkError
 from metafold_widgets.core.project import create_project
 from metafold_widgets.core.record import record_integration
 from metafold_widgets.errors import OmeroError
 from metafold_widgets.session import Session
 from metafold_widgets.testing.fake_elabftw import WRITE_KEY
 from metafold_widgets.workflows import create_project_everywhere
-from metafold_widgets.workflows import package as package_module
 from metafold_widgets.workflows.archive import verify
 from metafold_widgets.workflows.package import PackageExistsError, build_package, category_of
+from metafold_widgets.workflows.publishing import archive as archive_module
+from metafold_widgets.workflows.publishing import placement
 
 pytestmark = pytest.mark.filterwarnings("ignore::metafold_widgets.config.InsecureConnectionWarning")
 
@@ -326,11 +328,21 @@ def test_full_disk_while_copying(project, out, monkeypatch):
     def no_space(source, destination, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(destination))
 
-    monkeypatch.setattr(package_module.shutil, "copy2", no_space)
+    monkeypatch.setattr(placement.shutil, "copy2", no_space)
     with pytest.raises(DiskFullError, match="disk is full") as caught:
         build_package(project, out, archive=(), link=False)
     assert caught.value.path.startswith(str(out))
     assert list(out.iterdir()) == []  # neither the package nor its temporary folder
+
+
+def test_full_disk_exits_1_as_the_readme_says(project, out, monkeypatch, capsys):
+    def no_space(source, destination, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(destination))
+
+    monkeypatch.setattr(placement.shutil, "copy2", no_space)
+    assert cli.main(["package", str(project), "--out", str(out), "--archive", "none", "--copy", "-q"]) == 1
+    assert "disk is full" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
 
 
 def test_full_disk_while_archiving_keeps_the_finished_folder_only(project, out, monkeypatch):
@@ -341,7 +353,6 @@ def test_full_disk_while_archiving_keeps_the_finished_folder_only(project, out, 
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
-    from metafold_widgets.workflows import archive as archive_module
     monkeypatch.setattr(archive_module.os, "write", no_space)
     with pytest.raises(DiskFullError):
         build_package(project, out, archive=("tar.gz",))

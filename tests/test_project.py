@@ -15,10 +15,21 @@ import yaml
 
 import metafold_widgets.core.atomic as atomic
 import metafold_widgets.core.project as project_module
-from metafold_widgets import (AnswersError, InputFileError, Plan, ProjectExistsError, Template, UnsafeNameError,
-                              UserError, apply_plan, create_project, load_template, plan_project, read_record)
-from metafold_widgets.core.atomic import rename_no_replace, write_atomic
-from metafold_widgets.core.project import TEMP_PREFIX
+from metafold_widgets import (
+    AnswersError,
+    InputFileError,
+    Plan,
+    ProjectExistsError,
+    Template,
+    UnsafeNameError,
+    UserError,
+    apply_plan,
+    create_project,
+    load_template,
+    plan_project,
+    read_record,
+)
+from metafold_widgets.core.atomic import TEMP_PREFIX, DiskFullError, rename_no_replace, write_atomic
 from metafold_widgets.core.record import assert_no_secrets, write_record
 
 NOW = dt.datetime(2025, 6, 13, 9, 30, tzinfo=dt.timezone.utc)
@@ -537,8 +548,9 @@ def test_failure_while_writing_leaves_nothing(tmp_path, demo, monkeypatch) -> No
         real_write(path, content)
 
     monkeypatch.setattr(project_module, "_write_file", failing_write)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DiskFullError, match="disk is full") as caught:
         create_project(demo, ANSWERS, tmp_path)
+    assert caught.value.path == str(tmp_path / "S-01_Heat_shock")
     assert len(calls) == 3
     assert listing(tmp_path) == []  # no project and no hidden '.metafold-tmp-' folder
 

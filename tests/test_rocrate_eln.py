@@ -308,19 +308,21 @@ def eln_bytes(graph: list[dict[str, Any]], files: Mapping[str, bytes], top: str 
 
 def elabftw_51_graph(folder: str, metadata: Mapping[str, Any] | None, files: Mapping[str, bytes]) -> list[dict]:
     """An experiment as elabFTW 5.1 exported it: variableMeasured inline, no @id on the PropertyValues."""
-    dataset = {"@id": f"./{folder}/", "@type": "Dataset", "name": "Imported experiment", "text": "<p>Body</p>",
-               "keywords": ["demo", "test"], "genre": "experiment", "dateCreated": "2024-06-10T23:24:55+02:00",
-               "url": "https://elab.local:3148/experiments.php?mode=view&id=298",
-               "hasPart": [{"@id": f"./{folder}/{name}"} for name in files]}
+    dataset: dict[str, Any] = {
+        "@id": f"./{folder}/", "@type": "Dataset", "name": "Imported experiment", "text": "<p>Body</p>",
+        "keywords": ["demo", "test"], "genre": "experiment", "dateCreated": "2024-06-10T23:24:55+02:00",
+        "url": "https://elab.local:3148/experiments.php?mode=view&id=298",
+        "hasPart": [{"@id": f"./{folder}/{name}"} for name in files]}
     if metadata is not None:
         dataset["variableMeasured"] = [
             {"propertyID": "elabftw_metadata", "description": "eLabFTW metadata JSON as string",
              "value": json.dumps(metadata)},
             *({"@type": "PropertyValue", "propertyID": name, "valueReference": spec["type"], "value": spec["value"]}
               for name, spec in metadata["extra_fields"].items())]
-    graph = [{"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"},
-              "conformsTo": {"@id": PROFILE}, "version": "1.0"},
-             {"@id": "./", "@type": ["Dataset"], "hasPart": [{"@id": f"./{folder}/"}]}, dataset]
+    graph: list[dict[str, Any]] = [
+        {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"},
+         "conformsTo": {"@id": PROFILE}, "version": "1.0"},
+        {"@id": "./", "@type": ["Dataset"], "hasPart": [{"@id": f"./{folder}/"}]}, dataset]
     graph += [{"@id": f"./{folder}/{name}", "@type": "File", "name": name, "contentSize": len(data),
                "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()]
     return graph
@@ -402,3 +404,42 @@ def test_exported_eln_of_a_linked_project_names_its_experiment(project, tmp_path
     result = export_eln(project, tmp_path / "linked.eln", include_files=False)
     _, crate, [experiment] = read_eln(result.path)
     assert experiment.url == url and crate_problems(crate) == []
+
+
+# --- what both crates take from the answers -------------------------------------------------
+
+LICENSED = {
+    "id": "licensed", "name": "Licensed study", "version": "1.0.0", "type": "folder",
+    "folders": ["raw_data", "results/figures"],
+    "fields": {"study_title": {"type": "text", "required": True}, "co_authors": {"type": "text"},
+               "pi": {"type": "text"}, "lab_license": {"type": "text"}},
+}
+
+
+def eln_crate_of(path: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(path) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith("/ro-crate-metadata.json")]
+        return json.loads(archive.read(name))
+
+
+def test_license_and_people_answers_reach_the_package_crate_and_the_eln_crate(tmp_path):
+    (tmp_path / "projects").mkdir()
+    answers = {"study_title": "Heat", "co_authors": "Grace Hopper; Alan Turing", "pi": "Dr. Ada Example",
+               "lab_license": "https://creativecommons.org/licenses/by/4.0/"}
+    project = create_project(load_template(LICENSED), answers, tmp_path / "projects", name="licensed")
+    (project / "raw_data/a.tif").write_bytes(b"tif")
+    package = build_package(project, tmp_path, archive=())
+    crates = {"package": json.loads((package.path / "ro-crate-metadata.json").read_text()),
+              ".eln": eln_crate_of(export_eln(project, tmp_path / "p.eln").path)}
+    for kind, crate in crates.items():
+        assert crate_problems(crate) == [], kind
+        graph = {e["@id"]: e for e in crate["@graph"]}
+        assert graph["./"]["license"] == {"@id": answers["lab_license"]}, kind
+        assert graph[answers["lab_license"]]["@type"] == "CreativeWork", kind
+        people = {e["name"] for e in crate["@graph"] if e["@type"] == "Person"}
+        assert {"Grace Hopper", "Alan Turing", "Dr. Ada Example"} <= people, kind
+    assert package.data["data_availability"]["license"] == answers["lab_license"]
+    eln_graph = {e["@id"]: e for e in crates[".eln"]["@graph"]}
+    dataset = eln_graph[eln_graph["./"]["hasPart"][0]["@id"]]
+    assert eln_graph[dataset["accountablePerson"]["@id"]]["name"] == "Dr. Ada Example"
+    assert [eln_graph[ref["@id"]]["name"] for ref in dataset["creator"]] == ["Grace Hopper", "Alan Turing"]

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import requests
 
 from ..config import ElabftwSettings
+from ..core.atomic import staged_file
 from ..errors import ElabftwError
 
 log = logging.getLogger("metafold_widgets.elabftw")
@@ -368,30 +367,21 @@ class ElabftwClient:
         return response.content
 
     def export_to_file(self, experiment_id: int, fmt: str, path: str | Path) -> int:
-        """Stream the experiment's export into ``path``; returns the number of bytes written.
+        """Stream the experiment's export into the new file ``path``; returns the number of bytes written.
 
-        The download goes to a temporary file beside ``path``, renamed when complete: a
-        broken download never leaves a truncated file under the final name.
+        A staged write: a broken download never leaves a truncated file under the final name,
+        and an existing file is never replaced (FileExistsError).
         """
-        target = Path(path)
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         response = self._export_response(experiment_id, fmt, stream=True)
         written = 0
         try:
-            with response, open(temp, "xb") as handle:
+            with response, staged_file(path) as handle:
                 for chunk in response.iter_content(DOWNLOAD_CHUNK):
                     handle.write(chunk)
                     written += len(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
         except requests.exceptions.RequestException as exc:
-            temp.unlink(missing_ok=True)
             raise ElabftwError(f"could not export experiment {experiment_id} as {fmt}: the download from "
                                f"{self.settings.url} broke off ({_short(exc)})") from None
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
         return written
 
     def _export_response(self, experiment_id: int, fmt: str, *, stream: bool) -> requests.Response:

@@ -18,7 +18,6 @@ newline escaped the way GNU coreutils escapes them.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -26,9 +25,10 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from ..errors import UserError
+from .atomic import DiskFullError as DiskFullError  # where it was defined before; a full disk is no FileProblem
 
 ALGORITHMS = ("sha256", "md5")
 SUMS_FILES = {"sha256": "SHA256SUMS", "md5": "MD5SUMS"}
@@ -37,14 +37,16 @@ SMALL_FILE_SIZE = 1 << 18        # files up to this size are read in one call
 BATCH_FILES, BATCH_BYTES = 128, 8 << 20
 PROGRESS_INTERVAL = 0.1          # seconds between progress calls
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO never blocks
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 HashProgress = Callable[[int, int, str], None]
 """``progress(bytes_done, bytes_total, current_path)``, called from the calling thread."""
 
 
 class FileProblem(UserError):
-    """A file or folder that cannot be packaged, hashed or archived as it is; ``path`` names it."""
+    """A file or folder that cannot be packaged, hashed or archived as it is; ``path`` names it.
+
+    A full disk is not one of these (the user's files are fine): see :class:`DiskFullError`.
+    """
 
     def __init__(self, path: str | os.PathLike[str], message: str):
         self.path = str(path)
@@ -61,10 +63,6 @@ class UnreadableFileError(FileProblem):
 
 class UnsafeSymlinkError(FileProblem):
     """A symbolic link points outside the folder being packaged."""
-
-
-class DiskFullError(FileProblem):
-    """The target disk (or the user's quota) is full."""
 
 
 @dataclass(frozen=True)
@@ -100,17 +98,6 @@ class Listing:
     def total_size(self) -> int:
         """Bytes in all listed files."""
         return sum(f.size for f in self.files)
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True when ``exc`` says the disk or the quota is full."""
-    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
-
-
-def disk_full_error(path: str | os.PathLike[str]) -> DiskFullError:
-    """The error for a full disk while writing ``path``."""
-    return DiskFullError(path, "the disk is full (or the quota is used up); free some space and try again. "
-                               "Nothing was left under the final name.")
 
 
 def is_inside(path: str, root: str) -> bool:
@@ -327,7 +314,8 @@ def _hash_file(item: ListedFile, algorithms: tuple[str, ...], counter: _Counter)
     _same_as_listed(item, after, "while it was being read")
     if item.size <= SMALL_FILE_SIZE:
         counter.add(read, item.relpath)
-    return FileDigest(item.relpath, item.size, item.mtime_ns, {n: h.hexdigest() for n, h in zip(algorithms, hashers)})
+    digests = {name: hasher.hexdigest() for name, hasher in zip(algorithms, hashers, strict=True)}
+    return FileDigest(item.relpath, item.size, item.mtime_ns, digests)
 
 
 def _read_small(fd: int, item: ListedFile, hashers: list) -> int:
@@ -415,8 +403,3 @@ def _unescape(name: str) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def digests_for(digests: Iterable[FileDigest], algorithm: str) -> dict[str, str]:
-    """``{relative path: hex}`` for one algorithm."""
-    return {d.relpath: d.digests[algorithm] for d in digests}

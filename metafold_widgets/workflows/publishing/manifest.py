@@ -1,0 +1,113 @@
+"""The manifest and checksum files that let anyone verify a folder or an archive.
+
+A folder gets three files at its top, written last:
+
+* ``MANIFEST.json``: what (name, description), who (login name, tool), when, file count,
+  total size and every file with its size and checksums;
+* ``SHA256SUMS`` and ``MD5SUMS``: one ``<hex>  <relative path>`` line per file (the
+  manifest included, the checksum files themselves not), so ``sha256sum -c SHA256SUMS``
+  and ``md5sum -c MD5SUMS`` verify the folder without this product.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..._version import __version__
+from ...core.atomic import write_atomic
+from ...core.checksums import (
+    ALGORITHMS,
+    SUMS_FILES,
+    FileDigest,
+    HashProgress,
+    Listing,
+    format_sums,
+    hash_bytes,
+    hash_files,
+    list_files,
+)
+from ...core.record import to_json
+from ...core.timestamps import utc_now
+
+MANIFEST_FILE = "MANIFEST.json"
+MANIFEST_FORMAT = "metafold-manifest"
+TRAILER_FILES = (MANIFEST_FILE, *SUMS_FILES.values())
+
+
+@dataclass(frozen=True)
+class ChecksummedFolder:
+    """A folder with its manifest and checksum files written."""
+
+    path: Path
+    file_count: int
+    total_size: int
+    digests: Mapping[str, FileDigest]
+    trailer: Mapping[str, bytes]
+
+
+def build_trailer(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
+                  algorithms: Sequence[str] = ALGORITHMS) -> dict[str, bytes]:
+    """The manifest and checksum files (name -> content) for files with these ``digests``.
+
+    ``about`` adds to the manifest: ``name``, ``description``, ``created_by`` (default:
+    the login name) and anything else worth keeping (e.g. the project's uid).
+    """
+    manifest_bytes = to_json(manifest_data(digests, about, algorithms)).encode("utf-8")
+    manifest_digests = hash_bytes(manifest_bytes, algorithms)
+    trailer = {MANIFEST_FILE: manifest_bytes}
+    for name in algorithms:
+        listed = {rel: d.digests[name] for rel, d in digests.items()}
+        listed[MANIFEST_FILE] = manifest_digests[name]
+        trailer[SUMS_FILES[name]] = format_sums(listed).encode("utf-8")
+    return trailer
+
+
+def manifest_data(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
+                  algorithms: Sequence[str] = ALGORITHMS) -> dict[str, Any]:
+    """The manifest's content: what, who, when, file count, total size and every file."""
+    info = dict(about or {})
+    what = {"name": info.pop("name", None), "description": info.pop("description", None), **info}
+    who = {"created_by": what.pop("created_by", None) or login_name(), "tool": f"metafold-widgets {__version__}"}
+    files = [{"path": rel, "size": d.size, **{name: d.digests[name] for name in algorithms}}
+             for rel, d in sorted(digests.items())]
+    return {"format": MANIFEST_FORMAT, "format_version": 1, "what": what, "who": who, "when": utc_now(),
+            "file_count": len(files), "total_size": sum(d.size for d in digests.values()),
+            "checksum_files": {name: SUMS_FILES[name] for name in algorithms},
+            "verify": [f"{'sha256sum' if name == 'sha256' else name + 'sum'} -c {SUMS_FILES[name]}"
+                       for name in algorithms] + ["metafold verify <this folder or archive>"],
+            "files": files}
+
+
+def checksum_tree(folder: str | os.PathLike[str], *, algorithms: Sequence[str] = ALGORITHMS,
+                  workers: int | None = None,
+                  progress: HashProgress | None = None) -> tuple[Listing, dict[str, FileDigest]]:
+    """List and checksum every file of ``folder`` except its manifest and checksum files."""
+    listing = list_files(folder, exclude=TRAILER_FILES)
+    return listing, hash_files(listing.files, algorithms, workers=workers, progress=progress)
+
+
+def write_checksums(folder: str | os.PathLike[str], about: Mapping[str, Any] | None = None, *,
+                    digests: Mapping[str, FileDigest] | None = None, algorithms: Sequence[str] = ALGORITHMS,
+                    workers: int | None = None, progress: HashProgress | None = None) -> ChecksummedFolder:
+    """Write ``MANIFEST.json``, ``SHA256SUMS`` and ``MD5SUMS`` into ``folder`` (each atomically).
+
+    ``digests`` (from an earlier pass over the same files) saves hashing them again.
+    """
+    path = Path(folder)
+    if digests is None:
+        _, digests = checksum_tree(path, algorithms=algorithms, workers=workers, progress=progress)
+    trailer = build_trailer(digests, about, algorithms)
+    for name, content in trailer.items():
+        write_atomic(path / name, content)
+    return ChecksummedFolder(path, len(digests), sum(d.size for d in digests.values()), dict(digests), trailer)
+
+
+def login_name() -> str:
+    """The user's login name, or ``unknown``."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
