@@ -118,16 +118,8 @@ def find_template_by_id(template_id: str, version: str | None = None,
                         folder: str | os.PathLike[str] | None = None) -> tuple[Template | None, bool]:
     """The template with ``template_id`` among the built-ins and ``folder``; (template, exact version?).
 
-    The exact version wins; otherwise the first one found is returned with ``False``.
+    The exact version wins; otherwise the first one found is returned with ``False``
+    (:meth:`.catalogue.TemplateCatalogue.find`).
     """
-    candidates: list[Template] = []
-    for source in [None] + ([folder] if folder else []):
-        try:
-            found = find_templates(source)
-        except TemplateError:
-            continue
-        candidates += [t for _, t in found if isinstance(t, Template) and t.id == template_id]
-    for candidate in candidates:
-        if version is None or candidate.version == version:
-            return candidate, True
-    return (candidates[0], False) if candidates else (None, False)
+    from .catalogue import TemplateCatalogue  # the catalogue loads templates through this module
+    return TemplateCatalogue(folder).find(template_id, version)

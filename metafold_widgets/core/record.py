@@ -152,7 +152,8 @@ class ProjectRecord:
         return cls(
             name=str(name), uid=str(uid), created_at=_text(project, "created_at", source),
             created_by=_text(project, "created_by", source), tool=_text(project, "tool", source), log=log,
-            template_id=_text(template, "id", source, "template"), template_name=_text(template, "name", source, "template"),
+            template_id=_text(template, "id", source, "template"),
+            template_name=_text(template, "name", source, "template"),
             template_version=_text(template, "version", source, "template"),
             template_type=_text(template, "type", source, "template"),
             answers=dict(answers),

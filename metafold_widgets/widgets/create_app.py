@@ -1,17 +1,17 @@
 """CreateProjectApp: pick a template, fill the form, preview the plan, create the project.
 
-The app only wires widgets to core functions (find_templates, load_template,
+The app only wires widgets to core functions (the template catalogue, load_template,
 plan_project, apply_everywhere); the same calls back the ``metafold create`` command.
 """
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.loader import find_templates, load_template, template_from_located
+from ..core.catalogue import TemplateCatalogue
+from ..core.loader import load_template, template_from_located
 from ..core.plan import Plan, plan_project, project_name_from_answers
 from ..core.project import check_destination
 from ..core.source import parse_text
@@ -79,19 +79,15 @@ class CreateProjectApp(widgets.VBox):
 
     def _load_templates(self, wanted: str | None) -> None:
         problems: list[str] = []
-        sources = [None] + ([self.session.templates_dir] if self.session.templates_dir else [])
-        for folder in sources:
-            try:
-                found = find_templates(folder)
-            except TemplateError as exc:
-                problems.append(str(exc))
-                continue
-            for path, template in found:
-                if isinstance(template, TemplateError):
-                    problems.append(f"{path.name}: {template.problems[0]}")
-                else:
-                    suffix = "" if folder is None else f" ({Path(folder).name})"
-                    self.templates[f"{template.name} {template.version}{suffix}"] = template
+        catalogue = TemplateCatalogue(self.session.templates_dir)
+        for entry in catalogue.entries():
+            if isinstance(entry.template, TemplateError):
+                problems.append(f"{entry.path.name}: {entry.template.problems[0]}")
+            else:
+                suffix = "" if entry.source == "built-in" else f" ({entry.path.parent.name})"
+                self.templates[f"{entry.template.name} {entry.template.version}{suffix}"] = entry.template
+        if catalogue.folder_error is not None:
+            problems.append(str(catalogue.folder_error))
         self._report_problems(problems)
         labels = list(self.templates)
         self.picker.options = labels

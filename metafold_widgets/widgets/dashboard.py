@@ -324,6 +324,7 @@ def _text(value: Any) -> str:
 
 def _empty_frame() -> Any:
     import pandas as pd
+
     from ..workflows.scan import COLUMNS
     frame = pd.DataFrame(columns=list(COLUMNS))
     frame.attrs["errors"] = []

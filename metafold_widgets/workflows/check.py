@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..core.formats.elabftw import elabftw_value
-from ..core.loader import find_template_by_id
 from ..adapters.omero import read_project_dataset
+from ..core.catalogue import TemplateCatalogue
 from ..core.checksums import SUMS_FILES
+from ..core.formats.elabftw import elabftw_value
 from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, IntegrationState, ProjectRecord, load_record
 from ..core.template import Template
 from ..core.validation import check_answers
@@ -121,7 +121,7 @@ def check_project(project: str | os.PathLike[str], session: Session | None = Non
 def _find_template(record: ProjectRecord,
                    folder: str | os.PathLike[str] | None) -> tuple[Template | None, CheckResult]:
     wanted_id, wanted_version = record.template_id, record.template_version
-    template, exact = find_template_by_id(str(wanted_id), wanted_version, folder)
+    template, exact = TemplateCatalogue(folder).for_record(record)
     if template is not None and exact:
         return template, CheckResult("template", "pass", f"template {wanted_id} {wanted_version} found")
     if template is not None:

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Collection
 
+from ..core.catalogue import TemplateCatalogue
 from ..core.record import load_record
 from ..session import Session
-from ..core.loader import find_template_by_id
 from .create import SYSTEMS, StepOutcome, StepProgress, finish_links, run_planned_step
 
 RESUMABLE_STATES = ("pending", "failed")
@@ -38,6 +38,6 @@ def resume_project(session: Session, project: str | os.PathLike[str], *, skip: C
         outcomes[system] = run_planned_step(session, path, system, spec, skip=skip, on_step=on_step,
                                             resuming=True)
     record = load_record(path)
-    template, _ = find_template_by_id(str(record.template_id), record.template_version, session.templates_dir)
+    template, _ = TemplateCatalogue(session.templates_dir).for_record(record)
     finish_links(session, path, template)
     return outcomes

@@ -15,14 +15,14 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
+from ..core.catalogue import TemplateCatalogue
 from ..core.conditions import referenced_fields
 from ..core.formats.elabftw import PROVENANCE_KEY
-from ..core.loader import find_templates
 from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, ProjectRecord, load_record
 from ..core.template import Template
 from ..core.validation import visible_values
 from ..core.values import is_blank
-from ..errors import InputFileError, TemplateError
+from ..errors import InputFileError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -283,15 +283,12 @@ class TemplateIndex:
     """Templates by id, loaded once per scan: the exact version if present, else any version."""
 
     def __init__(self, folder: str | os.PathLike[str] | None = None):
-        self.folder = folder
-        self._by_id: dict[str, list[Template]] | None = None
+        self.catalogue = TemplateCatalogue(folder)
         self._counters: dict[int, FieldCounter] = {}
 
     def get(self, template_id: str, version: str | None) -> Template | None:
         """The template ``template_id`` (``version`` preferred), or None when unknown."""
-        candidates = self._load().get(template_id, [])
-        exact = [t for t in candidates if t.version == version]
-        return (exact or candidates or [None])[0]
+        return self.catalogue.find(template_id, version)[0]
 
     def counter(self, template_id: str, version: str | None) -> FieldCounter | None:
         """The field counter of that template (one per template per scan), or None."""
@@ -301,19 +298,6 @@ class TemplateIndex:
         if id(template) not in self._counters:
             self._counters[id(template)] = FieldCounter(template)
         return self._counters[id(template)]
-
-    def _load(self) -> dict[str, list[Template]]:
-        if self._by_id is None:
-            self._by_id = {}
-            for source in [None] + ([self.folder] if self.folder else []):
-                try:
-                    found = find_templates(source)
-                except TemplateError:
-                    continue
-                for _, template in found:
-                    if isinstance(template, Template):
-                        self._by_id.setdefault(template.id, []).append(template)
-        return self._by_id
 
 
 def _typed(frame: "pd.DataFrame") -> "pd.DataFrame":

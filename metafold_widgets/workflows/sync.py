@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ..adapters.omero import update_key_values
+from ..core.catalogue import TemplateCatalogue
 from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
-from ..core.loader import find_template_by_id
 from ..core.plan import plan_integrations
 from ..core.project import rewrite_project_files
 from ..core.record import ProjectRecord, load_record, log_event, record_integration
@@ -31,7 +32,6 @@ from ..core.template import Template
 from ..core.validation import resolve_answers
 from ..errors import IntegrationError, UserError
 from ..session import Session
-from ..adapters.omero import update_key_values
 
 ATTACH_FOLDER_WORDS = ("protocol", "documentation", "docs")
 
@@ -137,7 +137,7 @@ def watch_project(session: Session, project: str | os.PathLike[str], interval: f
 
 
 def _template_of(record: ProjectRecord, session: Session) -> Template:
-    template, _ = find_template_by_id(str(record.template_id), record.template_version, session.templates_dir)
+    template, _ = TemplateCatalogue(session.templates_dir).for_record(record)
     if template is None:
         raise UserError(f"template '{record.template_id}' {record.template_version} was not found among the "
                         "built-in templates or in METAFOLD_TEMPLATES_DIR; sync needs it to read the answers")
