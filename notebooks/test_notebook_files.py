@@ -34,6 +34,7 @@ def test_saved_clean_and_run_in_full(path):
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("04_")], ids=lambda p: p.name)
 def test_servers_come_from_the_environment(path):
+    """The notebooks use the configured servers, or the one demo set-up (no copy of it in a notebook)."""
     source = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
-    assert "Session.from_environment()" in source
-    assert 'os.environ.get("METAFOLD_DEMO_OMERO") == "1"' in source
+    assert "demo = demo_session()" in source and "demo.close()" in source
+    assert "FakeElabftw" not in source and "FakeBlitzGateway()" not in source
