@@ -100,3 +100,25 @@ class OmeroError(IntegrationError):
     """OMERO refused a request or could not be reached."""
 
     system = "omero"
+
+
+# --- exit statuses of the ``metafold`` command line (the README's promise) ------------------
+
+EXIT_OK = 0
+"""Everything asked for was done."""
+EXIT_FAILED = 1
+"""Something went wrong that is not the user's input: a system failed, the disk is full, a bug."""
+EXIT_USER = 2
+"""A problem the user can fix in their input: template, answers, paths, settings."""
+EXIT_INTERRUPTED = 130
+"""Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit status for ``exc``: 2 for a :class:`UserError`, 130 for Ctrl-C, 1 for anything else.
+
+    A full disk is the machine's state, not the user's input: it is no UserError and exits 1.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return EXIT_USER if isinstance(exc, UserError) else EXIT_FAILED
