@@ -30,6 +30,7 @@ from metafold_widgets.core.formats.elabftw import to_elabftw
 from metafold_widgets.core.project import create_project
 from metafold_widgets.core.record import record_integration
 from metafold_widgets.errors import InputFileError, UserError
+from metafold_widgets.core.record import ProjectRecord
 from metafold_widgets.testing.fake_elabftw import WRITE_KEY
 from metafold_widgets.workflows.archive import ArchiveExistsError
 from metafold_widgets.workflows.eln import export_eln, import_eln, read_eln
@@ -186,7 +187,8 @@ def test_crate_links_elabftw_and_omero_and_names_the_license():
               "integrations": {
                   "elabftw": {"state": "done", "id": 12, "url": "https://elab.example/experiments.php?mode=view&id=12"},
                   "omero": {"state": "done", "id": 7, "url": None}}}
-    crate = project_crate(record, [CrateFile("data/a b.csv", 3, "0" * 64)], name="P", description="d",
+    crate = project_crate(ProjectRecord.from_dict(record), [CrateFile("data/a b.csv", 3, "0" * 64)], name="P",
+                          description="d",
                           date_published="2025-06-13T10:30:00Z", people=[("Ada", "creator", "author")],
                           license_text="https://creativecommons.org/licenses/by/4.0/")
     assert crate_problems(crate) == []

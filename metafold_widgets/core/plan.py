@@ -21,9 +21,19 @@ from ..errors import UnsafeNameError, UserError
 from .formats.elabftw import to_elabftw
 from .names import safe_folder_name
 from .readme import render_experiment_body, render_readme
-from .record import (ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE, RECORD_FORMAT,
-                     RECORD_VERSION, ProjectRecord, assert_no_secrets, to_json, utc_now)
+from .record import (
+    ELABFTW_METADATA_FILE,
+    LOG_FILE,
+    README_FILE,
+    RECORD_FILE,
+    RECORD_FORMAT,
+    RECORD_VERSION,
+    ProjectRecord,
+    assert_no_secrets,
+    to_json,
+)
 from .template import Template
+from .timestamps import utc_now
 from .validation import AnswerCheck, resolve_answers
 
 SYSTEMS = ("elabftw", "omero")
@@ -139,8 +149,7 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
     parent = Path(dest).expanduser()
     if str(parent).strip() == "":
         raise UnsafeNameError("the destination folder is empty")
-    created_at = utc_now() if now is None else now.astimezone(dt.timezone.utc).replace(
-        microsecond=0).isoformat().replace("+00:00", "Z")
+    created_at = utc_now(now)
     metadata = to_elabftw(template, checked.values)
     integrations = plan_integrations(template, checked, folder_name, metadata)
     record = {

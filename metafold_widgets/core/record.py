@@ -13,7 +13,6 @@ are kept and written back unchanged.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Any, Mapping
 
 from ..errors import InputFileError
 from .atomic import write_atomic
+from .timestamps import utc_now
 
 RECORD_FILE = "metafold.json"
 ELABFTW_METADATA_FILE = "elabftw-metadata.json"
@@ -85,7 +85,7 @@ class IntegrationState:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the order of the file is kept: known fields first)."""
-        out = {"state": self.state}
+        out: dict[str, Any] = {"state": self.state}
         if self.payload is not None:
             out["payload"] = self.payload
         out.update({"id": self.id, "url": self.url, "error": self.error})
@@ -132,6 +132,10 @@ class ProjectRecord:
             raise InputFileError(f"{Path(project) / 'metafold.json'}: project.log ({self.log!r}) points outside "
                                  "the project folder")
         return target
+
+    def log_relpath(self, project: str | os.PathLike[str]) -> str:
+        """The log's path inside the project folder, ``/``-separated (checked as :meth:`log_path`)."""
+        return self.log_path(project).relative_to(Path(project).resolve()).as_posix()
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "metafold.json") -> ProjectRecord:
@@ -193,11 +197,6 @@ def _text(data: Mapping[str, Any], key: str, source: str, section: str = "projec
     if isinstance(value, (dict, list)):
         raise InputFileError(f"{source}: {section}.{key} must be a text")
     return str(value)
-
-
-def utc_now() -> str:
-    """The current time as an ISO 8601 UTC timestamp with seconds."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def to_json(data: Any) -> str:

@@ -34,6 +34,7 @@ from typing import Any, Iterable, Sequence
 
 from ..adapters.omero import dataset_group, import_omero, move_session_to_group
 from ..core.record import ProjectRecord, load_record, record_integration
+from ..core.timestamps import utc_now
 from ..errors import OmeroError
 from ..session import Session
 
@@ -231,6 +232,6 @@ def _record(project: Path, record: ProjectRecord, run: ImportRun, started: dt.da
         log_path = str(run.log_file)
     record_integration(project, "omero", action="import", result="done" if run.ok else "failed",
                        image_ids=list(dict.fromkeys([*known, *run.image_ids])),
-                       last_import={"time": started.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                       last_import={"time": utc_now(started),
                                     "images": list(run.image_ids), "exit_status": run.returncode, "log": log_path,
                                     "moved_session_to_group": run.moved_to_group})

@@ -5,17 +5,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ...core.loader import find_template_by_id
+from ...core.catalogue import TemplateCatalogue
+from ...core.record import ProjectRecord
 from ...core.template import Template
 from ...session import Session
 from .people import answer_for
 
 
-def record_template(record: Mapping[str, Any], session: Session | None) -> Template | None:
+def record_template(record: ProjectRecord, session: Session | None) -> Template | None:
     """The template the record names (id and version), from the built-ins or the session's folder."""
-    wanted = record.get("template") or {}
     folder = session.templates_dir if session is not None else None
-    return find_template_by_id(str(wanted.get("id")), wanted.get("version"), folder)[0]
+    return TemplateCatalogue(folder).for_record(record)[0]
 
 
 @dataclass
@@ -24,7 +24,7 @@ class FactContext:
     ``unknown``, every fact that could not be known with the reason, and ``warnings``."""
 
     project: Path
-    record: Mapping[str, Any]
+    record: ProjectRecord
     template: Template | None
     session: Session | None
     staging: Path
@@ -35,7 +35,7 @@ class FactContext:
     @property
     def answers(self) -> Mapping[str, Any]:
         """The project's answers."""
-        return self.record.get("answers") or {}
+        return self.record.answers
 
     def known(self, value: Any, path: str, reason: str) -> Any:
         """``value``, or None noted in ``unknown`` with ``reason`` when it is blank."""

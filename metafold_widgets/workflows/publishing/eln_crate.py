@@ -18,6 +18,7 @@ import json
 import uuid
 from typing import Any, Mapping, Sequence
 
+from ...core.record import ProjectRecord
 from .eln_read import METADATA_PROPERTY
 from .people import AUTHOR, CREATOR, PRINCIPAL_INVESTIGATOR, Person, project_people, stated_license, with_role
 from .rocrate import (
@@ -36,14 +37,13 @@ from .rocrate import (
 _PV_NAMESPACE = uuid.UUID("6f0c3a52-0a55-4c59-8a0e-3d8d1f2f3e41")
 
 
-def eln_crate(record: Mapping[str, Any], facts: Mapping[str, Any], metadata: Mapping[str, Any],
+def eln_crate(record: ProjectRecord, facts: Mapping[str, Any], metadata: Mapping[str, Any],
               files: Sequence[Mapping[str, Any]], dataset_id: str, when: str) -> dict[str, Any]:
     """The crate: root, experiment, its files (``files``: File entities), fields, people, links, license."""
-    project = record["project"]
     people = project_people(record)
-    measured = property_values(metadata, str(project.get("uid") or project["name"]))
-    template = template_entity(record.get("template") or {})
-    elabftw_url = ((record.get("integrations") or {}).get("elabftw") or {}).get("url")
+    measured = property_values(metadata, record.uid)
+    template = template_entity(record)
+    elabftw_url = record.integration("elabftw").url
     links = [link for link in system_links(record) if link["@id"] != elabftw_url]
     category = {"@id": f"#category-{facts['category']}", "@type": "Thing", "name": facts["category"]} \
         if facts["category"] else None
@@ -52,13 +52,13 @@ def eln_crate(record: Mapping[str, Any], facts: Mapping[str, Any], metadata: Map
                     "variableMeasured": [{"@id": pv["@id"]} for pv in measured],
                     "mentions": [{"@id": link["@id"]} for link in links]})
     dataset.update(_optional_references(people, elabftw_url, category, facts["status"], template))
-    license_text = stated_license(record.get("answers") or {})
+    license_text = stated_license(record.answers)
     license_ = license_entity(license_text) if license_text else None
     descriptor = metadata_descriptor(dateCreated=when, sdPublisher={"@id": "#publisher"}, version="1.0")
     publisher = {"@id": "#publisher", "@type": "Organization", "name": "metafold-widgets"}
     persons = [person_entity(person["name"], person["role"]) for person in people]
     return build_crate([descriptor, publisher, creation_action(when), software_entity(),
-                        _root(project["name"], dataset_id, when, license_), dataset, *files, *measured, *persons,
+                        _root(record.name, dataset_id, when, license_), dataset, *files, *measured, *persons,
                         category, template, license_, *links])
 
 
@@ -71,13 +71,11 @@ def _root(name: str, dataset_id: str, when: str, license_: Mapping[str, Any] | N
     return root
 
 
-def _experiment_dataset(record: Mapping[str, Any], facts: Mapping[str, Any], dataset_id: str,
+def _experiment_dataset(record: ProjectRecord, facts: Mapping[str, Any], dataset_id: str,
                         when: str) -> dict[str, Any]:
-    project = record["project"]
     return {"@id": dataset_id, "@type": "Dataset", "name": facts["title"], "text": facts["body"],
             "encodingFormat": "text/html", "genre": "experiment", "keywords": facts["tags"],
-            "dateCreated": project.get("created_at"), "dateModified": when,
-            "identifier": str(project.get("uid") or project["name"])}
+            "dateCreated": record.created_at, "dateModified": when, "identifier": record.uid}
 
 
 def _optional_references(people: Sequence[Person], url: str | None, category: Mapping[str, Any] | None,
@@ -99,13 +97,13 @@ def _optional_references(people: Sequence[Person], url: str | None, category: Ma
     return found
 
 
-def elabftw_json(record: Mapping[str, Any], facts: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any]:
+def elabftw_json(record: ProjectRecord, facts: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any]:
     """The experiment as elabFTW's JSON export lists it (the fields known here)."""
-    elabftw = (record.get("integrations") or {}).get("elabftw") or {}
-    return {"id": elabftw.get("id"), "title": facts["title"], "body": facts["body"], "content_type": 1,
+    elabftw = record.integration("elabftw")
+    return {"id": elabftw.id, "title": facts["title"], "body": facts["body"], "content_type": 1,
             "category_title": facts["category"], "status_title": facts["status"],
             "tags": "|".join(facts["tags"]) or None, "metadata": json.dumps(metadata, ensure_ascii=False),
-            "created_at": record["project"].get("created_at"), "sharelink": elabftw.get("url")}
+            "created_at": record.created_at, "sharelink": elabftw.url}
 
 
 def property_values(metadata: Mapping[str, Any], owner: str) -> list[dict[str, Any]]:

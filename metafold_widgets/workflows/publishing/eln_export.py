@@ -15,12 +15,12 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any, Sequence
 
 from ...core.atomic import staged_file
 from ...core.checksums import BUFFER_SIZE, FileChangedError, ListedFile, list_files
 from ...core.readme import render_experiment_body
-from ...core.record import ELABFTW_METADATA_FILE, LOG_FILE, read_record, to_json
+from ...core.record import ELABFTW_METADATA_FILE, ProjectRecord, load_record, to_json
 from ...core.template import Template
 from ...core.timestamps import utc_now
 from ...errors import UserError
@@ -60,7 +60,7 @@ def export_eln(project: str | os.PathLike[str], out: str | os.PathLike[str] | No
     The file is written under a temporary name and renamed when complete.
     """
     source = Path(project)
-    record = read_record(source)
+    record = load_record(source)
     target = eln_path(source, out)
     if not target.parent.is_dir():
         raise UserError(f"folder {target.parent} does not exist")
@@ -72,15 +72,15 @@ def export_eln(project: str | os.PathLike[str], out: str | os.PathLike[str] | No
     return ElnExport(target, len(files), sum(f.size for f in files))
 
 
-def _export_files(project: Path, record: Mapping[str, Any], include_files: bool) -> list[ListedFile]:
+def _export_files(project: Path, record: ProjectRecord, include_files: bool) -> list[ListedFile]:
     listing = list_files(project, skip_hidden=True)
     if include_files:
         return listing.files
-    wanted = {*REBUILT_ON_IMPORT, record["project"].get("log", LOG_FILE)}
+    wanted = {*REBUILT_ON_IMPORT, record.log_relpath(project)}
     return [item for item in listing.files if item.relpath in wanted]
 
 
-def project_metadata(project: Path, record: Mapping[str, Any]) -> dict[str, Any]:
+def project_metadata(project: Path, record: ProjectRecord) -> dict[str, Any]:
     """The project's elabFTW metadata: ``elabftw-metadata.json``, else the one planned for elabFTW."""
     try:
         data = json.loads((project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8"))
@@ -88,25 +88,25 @@ def project_metadata(project: Path, record: Mapping[str, Any]) -> dict[str, Any]
             return data
     except (OSError, ValueError):
         pass
-    payload = ((record.get("integrations") or {}).get("elabftw") or {}).get("payload") or {}
+    payload = record.integration("elabftw").payload or {}
     return dict(payload.get("metadata") or {})
 
 
-def experiment_facts(record: Mapping[str, Any], template: Template | None) -> dict[str, Any]:
+def experiment_facts(record: ProjectRecord, template: Template | None) -> dict[str, Any]:
     """Title, body, tags, category and status as elabFTW has (or would have) them."""
-    payload = ((record.get("integrations") or {}).get("elabftw") or {}).get("payload") or {}
-    answers = record.get("answers") or {}
+    payload = record.integration("elabftw").payload or {}
+    answers = record.answers
     body = payload.get("body")
     if body is None and template is not None:
         body = render_experiment_body(template, answers)
-    title = payload.get("title") or (answer_for(answers, "title") or (None, None))[1] or record["project"]["name"]
+    title = payload.get("title") or (answer_for(answers, "title") or (None, None))[1] or record.name
     return {"title": title, "body": body or "", "tags": list(payload.get("tags") or []),
             "category": payload.get("category"), "status": payload.get("status")}
 
 
-def _write_eln(handle: IO[bytes], project: Path, record: Mapping[str, Any], template: Template | None,
+def _write_eln(handle: IO[bytes], project: Path, record: ProjectRecord, template: Template | None,
                files: Sequence[ListedFile], when: str) -> None:
-    name = record["project"]["name"]
+    name = record.name
     top, dataset_id = f"{name}-export", f"./{name}/"
     facts = experiment_facts(record, template)
     metadata = project_metadata(project, record)

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from ..._version import __version__
 from ...core.checksums import SUMS_FILES, ListedFile
-from ...core.record import ELABFTW_METADATA_FILE, LOG_FILE, RECORD_FILE
+from ...core.record import ELABFTW_METADATA_FILE, RECORD_FILE
 from .context import FactContext
 from .manifest import MANIFEST_FILE
 from .people import AUTHOR, PRINCIPAL_INVESTIGATOR, answer_for, project_people, stated_license, with_role
@@ -43,16 +43,15 @@ def package_data(ctx: FactContext, placements: Mapping[str, ListedFile], sources
 
 
 def _experiment(ctx: FactContext, elabftw: Mapping[str, Any]) -> dict[str, Any]:
-    project = ctx.record["project"]
     title = (answer_for(ctx.answers, "title") or (None, None))[1] or elabftw.get("title")
     return {
         "id": ctx.answer("identifier", "experiment.id", "a project identifier"),
-        "uid": project.get("uid"),
+        "uid": ctx.record.uid,
         "title": ctx.known(title, "experiment.title", "no answer gives a title and elabFTW was not read"),
         "authors": _authors(ctx, elabftw),
         "institution": ctx.answer("institution", "experiment.institution", "an institution or affiliation"),
         "dates": {
-            "project_created": ctx.known(project.get("created_at"), "experiment.dates.project_created",
+            "project_created": ctx.known(ctx.record.created_at, "experiment.dates.project_created",
                                          "the project record has no creation time"),
             "elabftw_created": elabftw.get("created_at"),
             "elabftw_modified": elabftw.get("modified_at"),
@@ -70,9 +69,9 @@ def _authors(ctx: FactContext, elabftw: Mapping[str, Any]) -> list[dict[str, str
 
 
 def _local_project(ctx: FactContext, copied: Mapping[str, str]) -> dict[str, Any]:
-    template = ctx.record.get("template") or {}
-    return {"name": ctx.record["project"]["name"], "path": str(ctx.project.resolve()),
-            "template": {"id": template.get("id"), "name": template.get("name"), "version": template.get("version"),
+    record = ctx.record
+    return {"name": record.name, "path": str(ctx.project.resolve()),
+            "template": {"id": record.template_id, "name": record.template_name, "version": record.template_version,
                          "available": ctx.template is not None},
             "metadata_file": RECORD_FILE, "elabftw_metadata_file": ELABFTW_METADATA_FILE,
             "copies": dict(copied)}
@@ -82,8 +81,7 @@ def _experimental_metadata(ctx: FactContext) -> dict[str, Any]:
     labels, groups = _labels(ctx)
     fields = [{"key": key, "label": labels.get(key), "group": groups.get(key), "value": value}
               for key, value in ctx.answers.items()]
-    template = ctx.record.get("template") or {}
-    return {"template": f"{template.get('id')} {template.get('version')}", "fields": fields}
+    return {"template": f"{ctx.record.template_id} {ctx.record.template_version}", "fields": fields}
 
 
 def _labels(ctx: FactContext) -> tuple[dict[str, str], dict[str, str]]:
@@ -112,10 +110,9 @@ def _availability(ctx: FactContext) -> dict[str, Any]:
 
 
 def _reproducibility(ctx: FactContext, copied: Mapping[str, str]) -> dict[str, Any]:
-    template = ctx.record.get("template") or {}
-    log = ctx.record["project"].get("log", LOG_FILE)
+    log = ctx.record.log_relpath(ctx.project)
     return {
-        "template": {"id": template.get("id"), "version": template.get("version"),
+        "template": {"id": ctx.record.template_id, "version": ctx.record.template_version,
                      "available_here": ctx.template is not None},
         "answers": copied.get(RECORD_FILE),
         "integration_log": copied.get(log),

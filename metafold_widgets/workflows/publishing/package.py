@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ...core.atomic import staged_folder, write_atomic
 from ...core.checksums import FileDigest
-from ...core.record import log_event, read_record, to_json
+from ...core.record import ProjectRecord, load_record, log_event, to_json
 from ...core.timestamps import utc_now
 from ...errors import UserError
 from ...session import Session
@@ -88,7 +88,7 @@ class _Build:
     """One package being built: the project, where it goes, and the options asked for."""
 
     source: Path
-    record: Mapping[str, Any]
+    record: ProjectRecord
     final: Path
     session: Session | None
     link: bool
@@ -116,7 +116,7 @@ def build_package(project: str | os.PathLike[str], out: str | os.PathLike[str] |
         if fmt not in ARCHIVE_FORMATS:
             raise UserError(f"unknown archive format '{fmt}' (choose {', '.join(ARCHIVE_FORMATS)})")
     source = Path(project)
-    record = read_record(source)
+    record = load_record(source)
     build = _Build(source, record, _package_path(source, record, out), session, link, elabftw_formats, workers,
                    progress or (lambda done, total, message: None), utc_now(now))
     data, digests, trailer = _build_folder(build)
@@ -129,12 +129,12 @@ def build_package(project: str | os.PathLike[str], out: str | os.PathLike[str] |
     return result
 
 
-def _package_path(source: Path, record: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Path:
+def _package_path(source: Path, record: ProjectRecord, out: str | os.PathLike[str] | None) -> Path:
     """``<out>/<project>_publication_package``, checked to be free; UserError when ``out`` is no folder."""
     out_dir = Path(out) if out is not None else source.resolve().parent
     if not out_dir.is_dir():
         raise UserError(f"output folder {out_dir} does not exist (or is not a folder)")
-    final = out_dir / f"{record['project']['name']}{PACKAGE_SUFFIX}"
+    final = out_dir / f"{record.name}{PACKAGE_SUFFIX}"
     if final.exists() or final.is_symlink():
         raise PackageExistsError(f"{final} already exists; move it away or choose another --out folder")
     return final
@@ -170,13 +170,13 @@ def _labelled(report: PackageProgress, label: str) -> Callable[[int, int, str], 
     return lambda done, total, path: report(done, total, f"{label}: {path}")
 
 
-def _about(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": f"{record['project']['name']}{PACKAGE_SUFFIX}",
-            "description": f"Publication data package of the project {record['project']['name']}",
-            "project_uid": record["project"].get("uid"), "package_file": PACKAGE_FILE}
+def _about(record: ProjectRecord) -> dict[str, Any]:
+    return {"name": f"{record.name}{PACKAGE_SUFFIX}",
+            "description": f"Publication data package of the project {record.name}",
+            "project_uid": record.uid, "package_file": PACKAGE_FILE}
 
 
-def _log_packaging(project: Path, record: Mapping[str, Any], result: PackageResult) -> None:
+def _log_packaging(project: Path, record: ProjectRecord, result: PackageResult) -> None:
     try:
         log_event(project, record, system="local", action="package", result="done", path=str(result.path),
                   archives=[str(a.path) for a in result.archives])

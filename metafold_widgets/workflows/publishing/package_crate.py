@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ...core.checksums import SUMS_FILES, FileDigest, ListedFile, hash_files, list_files
+from ...core.record import ProjectRecord
 from .manifest import MANIFEST_FILE, TRAILER_FILES
 from .people import crate_people
 from .placement import PACKAGE_FILE, STATEMENT_FILE
@@ -20,7 +21,7 @@ _FIXED_DESCRIPTIONS = {
 }
 
 
-def checksum_with_crate(staging: Path, record: Mapping[str, Any], data: Mapping[str, Any], workers: int | None,
+def checksum_with_crate(staging: Path, record: ProjectRecord, data: Mapping[str, Any], workers: int | None,
                         progress: Callable[[int, int, str], None]) -> dict[str, FileDigest]:
     """Checksum every file, then write the crate (which needs those checksums) and checksum it too."""
     listing = list_files(staging, exclude=(*TRAILER_FILES, CRATE_FILE))
@@ -31,13 +32,13 @@ def checksum_with_crate(staging: Path, record: Mapping[str, Any], data: Mapping[
     return digests
 
 
-def package_crate(record: Mapping[str, Any], data: Mapping[str, Any],
+def package_crate(record: ProjectRecord, data: Mapping[str, Any],
                   digests: Mapping[str, FileDigest]) -> dict[str, Any]:
     """The crate of a package whose facts are ``data`` and whose files have these ``digests``."""
     files = [CrateFile(rel, d.size, d.digests["sha256"], _describe(rel, data)) for rel, d in sorted(digests.items())]
     files += [CrateFile(name, description=_describe(name, data)) for name in TRAILER_FILES]
     experiment = data["experiment"]
-    return project_crate(record, files, name=experiment["title"] or record["project"]["name"],
+    return project_crate(record, files, name=experiment["title"] or record.name,
                          description=_crate_description(data), date_published=data["generated_at"],
                          people=crate_people(experiment["authors"]), license_text=data["data_availability"]["license"],
                          keywords=data["data_sources"]["elabftw"].get("tags") or [])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from ...core.record import ProjectRecord
+
 EXACT_ROLES = frozenset({"title", "identifier", "principal_investigator", "sharing_level"})
 ANSWER_ROLES: dict[str, tuple[str, ...]] = {
     "title": ("experiment_title", "project_title", "title"),
@@ -53,10 +55,10 @@ def stated_license(answers: Mapping[str, Any]) -> str | None:
     return str(found[1]) if found else None
 
 
-def project_people(record: Mapping[str, Any], owner: str | None = None) -> list[Person]:
+def project_people(record: ProjectRecord, owner: str | None = None) -> list[Person]:
     """The authors and principal investigator the answers name, the elabFTW experiment's
     ``owner`` (when it was read) and the login name that created the folder, in that order."""
-    answers = record.get("answers") or {}
+    answers = record.answers
     people: list[Person] = []
     for role, label in (("authors", AUTHOR), ("principal_investigator", PRINCIPAL_INVESTIGATOR)):
         found = answer_for(answers, role)
@@ -64,7 +66,7 @@ def project_people(record: Mapping[str, Any], owner: str | None = None) -> list[
             people += [{"name": name, "role": label, "source": f"answers.{found[0]}"} for name in _names(found[1])]
     if owner:
         people.append({"name": owner, "role": OWNER, "source": "elabFTW"})
-    creator = record["project"].get("created_by")
+    creator = record.created_by
     if creator and creator != "unknown":
         people.append({"name": creator, "role": CREATOR, "source": "metafold.json"})
     return people

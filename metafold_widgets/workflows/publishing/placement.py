@@ -15,10 +15,10 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ...core.checksums import ListedFile, list_files
-from ...core.record import ELABFTW_METADATA_FILE, LOG_FILE, README_FILE, RECORD_FILE
+from ...core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, ProjectRecord
 from ...errors import UserError
 
 PACKAGE_FILE = "publication_data_package.json"
@@ -109,13 +109,13 @@ def place_file(source: Path, destination: Path, *, link: bool = True) -> str:
     return "copied"
 
 
-def copy_project_metadata(project: Path, record: Mapping[str, Any], staging: Path) -> dict[str, str]:
+def copy_project_metadata(project: Path, record: ProjectRecord, staging: Path) -> dict[str, str]:
     """Copy the record, elabFTW metadata, README and log into metadata_packages/project/ (renamed);
-    returns ``{original: path in the package}``."""
+    returns ``{original: path in the package}``. The log is always the one inside the project."""
     folder = staging / PROJECT_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     copied: dict[str, str] = {}
-    log = record["project"].get("log", LOG_FILE)
+    log = record.log_relpath(project)
     for original, copy_name in (*PROJECT_COPIES.items(), (log, Path(log).name)):
         path = project / original
         if path.is_file():

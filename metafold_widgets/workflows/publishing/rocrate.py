@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from ..._version import __version__
 from ...core.atomic import write_atomic
-from ...core.record import to_json
+from ...core.record import ProjectRecord, to_json
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 PROFILE = "https://w3id.org/ro/crate/1.1"
@@ -106,15 +106,15 @@ def software_entity() -> dict[str, Any]:
     return {"@id": SOFTWARE_ID, "@type": "SoftwareApplication", "name": "metafold-widgets", "version": __version__}
 
 
-def template_entity(template: Mapping[str, Any]) -> dict[str, Any] | None:
+def template_entity(record: ProjectRecord) -> dict[str, Any] | None:
     """The template a project was made from, as a ``CreativeWork`` (None when the record names none)."""
-    if not template.get("id"):
+    if not record.template_id:
         return None
-    entity: dict[str, Any] = {"@id": f"#template-{template['id']}-{template.get('version') or 'unknown'}",
-                              "@type": "CreativeWork", "name": template.get("name") or template["id"],
-                              "identifier": str(template["id"])}
-    if template.get("version"):
-        entity["version"] = str(template["version"])
+    entity: dict[str, Any] = {"@id": f"#template-{record.template_id}-{record.template_version or 'unknown'}",
+                              "@type": "CreativeWork", "name": record.template_name or record.template_id,
+                              "identifier": str(record.template_id)}
+    if record.template_version:
+        entity["version"] = str(record.template_version)
     entity["description"] = "metafold-widgets template the project folder and metadata were made from"
     return entity
 
@@ -127,14 +127,13 @@ def license_entity(license_text: str) -> dict[str, Any]:
     return {"@id": "#license", "@type": "CreativeWork", "name": text}
 
 
-def system_links(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def system_links(record: ProjectRecord) -> list[dict[str, Any]]:
     """The elabFTW experiment and OMERO dataset of a project record, when they exist."""
     links = []
-    integrations = record.get("integrations") or {}
     for system, kind, label in (("elabftw", "CreativeWork", "elabFTW experiment"),
                                 ("omero", "Dataset", "OMERO dataset")):
-        entry = integrations.get(system) or {}
-        remote_id, url = entry.get("id"), entry.get("url")
+        entry = record.integration(system)
+        remote_id, url = entry.id, entry.url
         if remote_id is None and not url:
             continue
         entity: dict[str, Any] = {"@id": url or f"#{system}-{remote_id}", "@type": kind,
@@ -156,7 +155,7 @@ def build_crate(entities: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
     return {"@context": CONTEXT, "@graph": list(graph.values())}
 
 
-def project_crate(record: Mapping[str, Any], files: Sequence[CrateFile], *, name: str, description: str,
+def project_crate(record: ProjectRecord, files: Sequence[CrateFile], *, name: str, description: str,
                   date_published: str, people: Sequence[tuple[str, str, str]] = (),
                   license_text: str | None = None, keywords: Sequence[str] = ()) -> dict[str, Any]:
     """The crate of a project folder or package: root, files, people, template and linked records.
@@ -167,13 +166,13 @@ def project_crate(record: Mapping[str, Any], files: Sequence[CrateFile], *, name
     file_entities = [file_entity(file_id(f.relpath), f.relpath, size=f.size, sha256=f.sha256,
                                  description=f.description) for f in files]
     persons = [person_entity(person, text) for person, _, text in people]
-    template = template_entity(record.get("template") or {})
+    template = template_entity(record)
     license_ = license_entity(license_text) if license_text else None
     links = system_links(record)
     root: dict[str, Any] = {"@id": ROOT_ID, "@type": "Dataset", "name": name, "description": description,
                             "datePublished": date_published}
-    if record.get("project", {}).get("uid"):
-        root["identifier"] = str(record["project"]["uid"])
+    if record.uid:
+        root["identifier"] = str(record.uid)
     root.update(_references(license_, people))
     if keywords:
         root["keywords"] = list(keywords)

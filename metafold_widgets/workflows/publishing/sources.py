@@ -21,7 +21,7 @@ OMERO_FOLDER = "metadata_packages/omero"
 
 def _integration(ctx: FactContext, system: str) -> tuple[dict[str, Any], bool, str]:
     """The record's entry for ``system``, whether it can be read live, and why not."""
-    entry = dict((ctx.record.get("integrations") or {}).get(system) or {})
+    entry = ctx.record.integration(system).to_dict() if system in ctx.record.integrations else {}
     name = "elabFTW" if system == "elabftw" else "OMERO"
     if entry.get("id") is None:
         return entry, False, f"the project has no {name} record (state: {entry.get('state', 'off')})"
