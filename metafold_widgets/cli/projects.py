@@ -86,7 +86,7 @@ def run_create(args: argparse.Namespace) -> int:
     else:
         print(result.path)
         output.notes(output.outcome(step) for step in result.outcomes.values()
-                     if step.state in ("done", "failed", "skipped"))
+                     if step.state in ("done", "failed", "pending", "skipped"))
     if not result.ok:
         output.note("error: the project folder was created, but some systems failed (see above and the "
                     "project record metafold.json)")

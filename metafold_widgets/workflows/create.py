@@ -28,7 +28,8 @@ SYSTEMS = ("elabftw", "omero")
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What happened to one system: ``done``, ``failed``, ``off`` or ``skipped``, and why."""
+    """What happened to one system, and why: ``done``, ``failed``, ``pending`` (not configured:
+    the record keeps it for ``metafold resume``), ``skipped`` (on request) or ``off`` (not used)."""
 
     system: str
     state: str
@@ -131,7 +132,7 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
         reason = f"{name} is not configured"
         # still pending: 'metafold resume' creates it once the system is configured
         record_integration(project, system, state="pending", reason=reason, action="skip", result="skipped")
-        return StepOutcome(system, "skipped", message=reason)
+        return StepOutcome(system, "pending", message=reason)
     notify(system, f"creating the {name} record")
     extra: dict[str, Any] = {}
     warnings: list[str] = []
