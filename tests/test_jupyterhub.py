@@ -30,7 +30,7 @@ from typing import Iterator
 
 import pytest
 
-from browser_support import (ROOT, Browser, Page, chromium, expect, free_port, isolated_environment,
+from browser_support import (ROOT, UI_TIMEOUT_MS, Browser, Page, chromium, expect, free_port, isolated_environment,
                              kernel_processes, missing, require_browser_tools, screenshot, stop_process,
                              wait_until_answering)
 from metafold_widgets.testing.fake_elabftw import FakeElabftw
@@ -191,8 +191,8 @@ def _open_app_as(browser: Browser, hub: Hub, user: str) -> Page:
     page.get_by_role("button", name="Sign in").click()
     launch = page.get_by_role("button", name=re.compile(r"Launch"))
     expect(launch).to_be_visible()  # "Server not running": the first visit starts it
-    launch.click()
-    expect(page.locator(".metafold-create-app")).to_be_visible()
+    launch.click()  # the server starts, then Voila starts the page's kernel: allow for both
+    expect(page.locator(".metafold-create-app")).to_be_visible(timeout=2 * UI_TIMEOUT_MS)
     assert page.url.startswith(f"{hub.url}user/{user}/{APP}")
     return page
 
