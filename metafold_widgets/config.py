@@ -18,20 +18,12 @@ from urllib.parse import urlsplit
 import yaml
 from platformdirs import user_config_dir
 
-from .errors import UserError
+from .errors import ConfigError, InsecureConnectionWarning
 
 APP_NAME = "metafold-widgets"
 KEYRING_SERVICE = "metafold-widgets"
 CONFIG_FILE = "config.yaml"
 _SECRET_CONFIG_KEYS = ("api_key", "password", "session_key")
-
-
-class ConfigError(UserError):
-    """Settings are missing, malformed or unsafe; the message says which and how to fix it."""
-
-
-class InsecureConnectionWarning(UserWarning):
-    """TLS verification is off or the address is plain http: traffic can be read or altered."""
 
 
 class Secret:

@@ -1,11 +1,14 @@
-"""Exceptions the product raises for problems a user can fix.
+"""Every exception the product raises, and the one map from an exception to the CLI's exit status.
 
 Every error a researcher can cause (a broken template, invalid answers, an unsafe
 folder name, an existing destination) derives from :class:`UserError`; the CLI turns
-those into a clear message and exit status 2. Anything else is a bug.
+those into a clear message and exit status 2. A remote system's failure, a full disk or
+anything else exits 1 (:func:`exit_code`).
 """
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -122,3 +125,62 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     return EXIT_USER if isinstance(exc, UserError) else EXIT_FAILED
+
+
+class ConfigError(UserError):
+    """Settings are missing, malformed or unsafe; the message says which and how to fix it."""
+
+
+class InsecureConnectionWarning(UserWarning):
+    """TLS verification is off or the address is plain http: traffic can be read or altered."""
+
+
+class ImporterMissingError(OmeroError):
+    """The OMERO importer cannot run on this machine; the message says what is missing and how to fix it."""
+
+
+class PackageExistsError(UserError):
+    """The package folder already exists; it is never overwritten or merged."""
+
+
+class ArchiveExistsError(UserError):
+    """The archive (or its checksum file) already exists; it is never overwritten."""
+
+
+class FileProblem(UserError):
+    """A file or folder that cannot be packaged, hashed or archived as it is; ``path`` names it.
+
+    A full disk is not one of these (the user's files are fine): see :class:`DiskFullError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], message: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class FileChangedError(FileProblem):
+    """A file changed (size, modification time or content) while it was being read."""
+
+
+class UnreadableFileError(FileProblem):
+    """A file cannot be read: no permission, vanished, or not a regular file."""
+
+
+class UnsafeSymlinkError(FileProblem):
+    """A symbolic link points outside the folder being packaged."""
+
+
+class DiskFullError(MetafoldError, OSError):
+    """The target disk (or the user's quota) is full; ``path`` names what was being written.
+
+    Not the user's input at fault, so not a UserError (the command line exits 1). Still an
+    OSError, so code that handles the machine's failures (disk, permissions) handles it too.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = str(path)
+        super().__init__(errno.ENOSPC, f"{self.path}: the disk is full (or the quota is used up); free some space "
+                                       "and try again. Nothing was left under the final name.")
+
+    def __str__(self) -> str:
+        return str(self.strerror)

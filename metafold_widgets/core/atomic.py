@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import MetafoldError, UserError
+from ..errors import DiskFullError, UserError
 
 TEMP_PREFIX = ".metafold-tmp-"
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -32,22 +32,6 @@ _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 ExistsError = Callable[[Path], BaseException]
 """Builds the error to raise when the final name was taken while the content was staged."""
-
-
-class DiskFullError(MetafoldError, OSError):
-    """The target disk (or the user's quota) is full; ``path`` names what was being written.
-
-    Not the user's input at fault, so not a UserError (the command line exits 1). Still an
-    OSError, so code that handles the machine's failures (disk, permissions) handles it too.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = str(path)
-        super().__init__(errno.ENOSPC, f"{self.path}: the disk is full (or the quota is used up); free some space "
-                                       "and try again. Nothing was left under the final name.")
-
-    def __str__(self) -> str:
-        return str(self.strerror)
 
 
 def is_disk_full(exc: BaseException) -> bool:

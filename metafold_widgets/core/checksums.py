@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Collection, Mapping, Sequence
 
-from ..errors import UserError
-from .atomic import DiskFullError as DiskFullError  # where it was defined before; a full disk is no FileProblem
+from ..errors import FileChangedError, FileProblem, UnreadableFileError, UnsafeSymlinkError
 
 ALGORITHMS = ("sha256", "md5")
 SUMS_FILES = {"sha256": "SHA256SUMS", "md5": "MD5SUMS"}
@@ -40,29 +39,6 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK
 
 HashProgress = Callable[[int, int, str], None]
 """``progress(bytes_done, bytes_total, current_path)``, called from the calling thread."""
-
-
-class FileProblem(UserError):
-    """A file or folder that cannot be packaged, hashed or archived as it is; ``path`` names it.
-
-    A full disk is not one of these (the user's files are fine): see :class:`DiskFullError`.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], message: str):
-        self.path = str(path)
-        super().__init__(f"{self.path}: {message}")
-
-
-class FileChangedError(FileProblem):
-    """A file changed (size, modification time or content) while it was being read."""
-
-
-class UnreadableFileError(FileProblem):
-    """A file cannot be read: no permission, vanished, or not a regular file."""
-
-
-class UnsafeSymlinkError(FileProblem):
-    """A symbolic link points outside the folder being packaged."""
 
 
 @dataclass(frozen=True)

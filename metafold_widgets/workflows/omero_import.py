@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 from ..adapters.omero import dataset_group, import_omero, move_session_to_group
 from ..core.record import ProjectRecord, load_record, record_integration
 from ..core.timestamps import utc_now
-from ..errors import OmeroError
+from ..errors import ImporterMissingError, OmeroError
 from ..session import Session
 
 log = logging.getLogger("metafold_widgets.omero")
@@ -43,10 +43,6 @@ IMPORT_LOG_PATTERN = "*omero_import_logs*"
 RAW_FOLDER_NAMES = ("raw_images", "raw_data", "raw")
 MASK = "********"
 _IMAGE_LINE = re.compile(r"^\s*Image:(\d+(?:\s*,\s*\d+)*)\s*$")
-
-
-class ImporterMissingError(OmeroError):
-    """The OMERO importer cannot run on this machine; the message says what is missing and how to fix it."""
 
 
 @dataclass(frozen=True)

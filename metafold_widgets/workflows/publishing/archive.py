@@ -18,17 +18,13 @@ from typing import Any, Mapping, Sequence
 
 from ...core.atomic import staged_file
 from ...core.checksums import ALGORITHMS, FileDigest, HashProgress, Listing, hash_files, list_files
-from ...errors import UserError
+from ...errors import ArchiveExistsError, UserError
 from .archive_writers import TarWriter, Writer, ZipWriter
 from .manifest import TRAILER_FILES, build_trailer
 
 ARCHIVE_FORMATS = ("tar.gz", "zip")
 SIDECAR_SUFFIX = ".sha256"
 DEFAULT_COMPRESSLEVEL = 6
-
-
-class ArchiveExistsError(UserError):
-    """The archive (or its checksum file) already exists; it is never overwritten."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from ...core.atomic import staged_folder, write_atomic
 from ...core.checksums import FileDigest
 from ...core.record import ProjectRecord, load_record, log_event, to_json
 from ...core.timestamps import utc_now
-from ...errors import UserError
+from ...errors import PackageExistsError, UserError
 from ...session import Session
 from .archive import ARCHIVE_FORMATS, ArchiveResult, create_archive
 from .context import FactContext, record_template
@@ -53,10 +53,6 @@ ELABFTW_EXPORT_FORMATS = ("pdf", "eln")
 
 PackageProgress = Callable[[int, int, str], None]
 """``progress(done, total, message)``: files while copying, bytes while checksumming and archiving."""
-
-
-class PackageExistsError(UserError):
-    """The package folder already exists; it is never overwritten or merged."""
 
 
 @dataclass
