@@ -27,3 +27,25 @@ def test_example_template_with_answers_creates_full_tree(tmp_path, example_templ
     log = (project / "01_project_management/integration_logs/integration_log.jsonl").read_text().splitlines()
     assert json.loads(log[0])["action"] == "create_project"
     assert [p.name for p in tmp_path.iterdir()] == [project.name]  # no temporary left behind
+
+
+def test_the_flat_public_api_resolves_every_name():
+    import metafold_widgets
+    missing = [name for name in metafold_widgets.__all__ if getattr(metafold_widgets, name, None) is None]
+    assert missing == []
+    assert {"Session", "create_project_everywhere", "check_project", "build_package", "ProjectRecord"} \
+        <= set(metafold_widgets.__all__)
+
+
+def test_importing_the_package_loads_no_http_or_widget_library():
+    import subprocess
+    import sys
+    code = ("import sys, metafold_widgets; "
+            "print(sorted(m for m in ('requests', 'ipywidgets', 'pandas', 'omero') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_package_says_it_is_typed():
+    from importlib.resources import files
+    assert files("metafold_widgets").joinpath("py.typed").is_file()
