@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import Any
 
 from ._version import __version__
+from .core.catalogue import TemplateCatalogue
 from .core.conditions import evaluate as evaluate_condition
 from .core.fields import Field, Group, Option
 from .core.formats.elabftw import to_elabftw
@@ -28,12 +29,20 @@ from .core.loader import builtin_template_ids, find_templates, load_template
 from .core.options_sources import OptionsProviders, declare_options_source, known_options_sources
 from .core.plan import Plan, plan_project
 from .core.project import apply_plan, create_project
-from .core.catalogue import TemplateCatalogue
 from .core.record import IntegrationState, ProjectRecord, load_record, read_record
 from .core.template import Template
 from .core.validation import AnswerCheck, check_answers, validate_answers
-from .errors import (AnswersError, FieldError, InputFileError, MetafoldError, ProjectExistsError,
-                     TemplateError, TemplateProblem, UnsafeNameError, UserError)
+from .errors import (
+    AnswersError,
+    FieldError,
+    InputFileError,
+    MetafoldError,
+    ProjectExistsError,
+    TemplateError,
+    TemplateProblem,
+    UnsafeNameError,
+    UserError,
+)
 
 # name -> module it lives in, imported on first use (see __getattr__)
 _LAZY = {

@@ -240,7 +240,10 @@ def omero_settings(host: str | None = None, port: int | str | None = None, user:
     if not secure_flag:
         warnings.warn("OMERO_SECURE is off: image data travel unencrypted after login.",
                       InsecureConnectionWarning, stacklevel=2)
-    as_secret = (lambda v: v if isinstance(v, Secret) or v is None else Secret(str(v)))
+
+    def as_secret(value: Any) -> Secret | None:
+        return value if isinstance(value, Secret) or value is None else Secret(str(value))
+
     web = web_url or env.get("OMERO_WEB_URL") or section.get("web_url")
     return OmeroSettings(str(host), number, user, as_secret(secret), as_secret(key),
                          group or env.get("OMERO_GROUP") or section.get("group"), secure_flag,

@@ -57,6 +57,7 @@ class Session:
         self._closes_at_exit = False
         self._omero: Any = None if isinstance(omero, OmeroSettings) else omero
         self._omero_checked = time.monotonic()
+        self._owns_omero = True  # False for a worker that shares another Session's gateway
         if self._omero is not None or self._omero_settings is not None:
             self._register_omero_options()
 
@@ -231,5 +232,5 @@ class Session:
         """Close every connection this Session opened."""
         if self._elabftw is not None:
             self._elabftw.close()
-        if getattr(self, "_owns_omero", True):
+        if self._owns_omero:
             self.close_omero()

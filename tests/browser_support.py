@@ -104,7 +104,8 @@ def _wait_until_answering(url: str, process: subprocess.Popen, log: Path,
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, log: Path, probe: str, name: str) -> None:
-    """Wait until ``url + probe`` gives any HTTP answer; fails with ``log`` if ``process`` exits or it takes too long."""
+    """Wait until ``url + probe`` gives any HTTP answer; fails with ``log`` if ``process`` exits or it takes
+    too long."""
     _wait_until_answering(url, process, log, probe, name)
 
 

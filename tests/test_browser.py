@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from browser_support import Browser, Locator, Page, VoilaServer, chromium, expect, open_app, run_voila, screenshot
 
 # A lab template found through $METAFOLD_TEMPLATES_DIR, with every field type the form offers.

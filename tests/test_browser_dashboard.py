@@ -15,9 +15,19 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from browser_support import (
+    Browser,
+    Locator,
+    Page,
+    VoilaServer,
+    chromium,
+    expect,
+    open_app,
+    require_browser_tools,
+    run_voila,
+    screenshot,
+)
 
-from browser_support import (Browser, Locator, Page, VoilaServer, chromium, expect, open_app,
-                             require_browser_tools, run_voila, screenshot)
 from metafold_widgets import create_project, load_template
 from metafold_widgets.core.record import record_integration
 

@@ -16,9 +16,19 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from browser_support import (
+    Browser,
+    Locator,
+    Page,
+    VoilaServer,
+    chromium,
+    expect,
+    open_app,
+    require_browser_tools,
+    run_voila,
+    screenshot,
+)
 
-from browser_support import (Browser, Locator, Page, VoilaServer, chromium, expect, open_app,
-                             require_browser_tools, run_voila, screenshot)
 from metafold_widgets import create_project, load_template
 
 HEALTHY, DAMAGED = "healthy-project", "damaged-project"

@@ -11,9 +11,20 @@ import jsonschema
 import pytest
 import yaml
 
-from metafold_widgets import (Field, Group, Option, Template, TemplateError, builtin_template_ids,
-                              load_template, to_elabftw, to_json_schema, to_native, to_native_yaml,
-                              validate_answers)
+from metafold_widgets import (
+    Field,
+    Group,
+    Option,
+    Template,
+    TemplateError,
+    builtin_template_ids,
+    load_template,
+    to_elabftw,
+    to_json_schema,
+    to_native,
+    to_native_yaml,
+    validate_answers,
+)
 from metafold_widgets.core.formats.elabftw import ELABFTW_TYPES
 
 # --- fixtures -----------------------------------------------------------------------------------

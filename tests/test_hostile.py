@@ -24,8 +24,7 @@ import pytest
 from metafold_widgets import check_answers, create_project, load_template, plan_project
 from metafold_widgets.core.answers_file import answers_from_text, load_answers
 from metafold_widgets.core.names import component_problem, safe_folder_name
-from metafold_widgets.errors import (AnswersError, InputFileError, TemplateError, UnsafeNameError,
-                                     UserError)
+from metafold_widgets.errors import AnswersError, InputFileError, TemplateError, UnsafeNameError, UserError
 
 # --- helpers --------------------------------------------------------------------------------
 

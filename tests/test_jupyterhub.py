@@ -29,10 +29,23 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from browser_support import (
+    ROOT,
+    UI_TIMEOUT_MS,
+    Browser,
+    Page,
+    chromium,
+    expect,
+    free_port,
+    isolated_environment,
+    kernel_processes,
+    missing,
+    require_browser_tools,
+    screenshot,
+    stop_process,
+    wait_until_answering,
+)
 
-from browser_support import (ROOT, UI_TIMEOUT_MS, Browser, Page, chromium, expect, free_port, isolated_environment,
-                             kernel_processes, missing, require_browser_tools, screenshot, stop_process,
-                             wait_until_answering)
 from metafold_widgets.testing.fake_elabftw import FakeElabftw
 
 HUB_CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config_local.py"

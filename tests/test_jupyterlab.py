@@ -22,9 +22,19 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-
-from browser_support import (Browser, Page, chromium, expect, free_port, isolated_environment, missing,
-                             require_browser_tools, screenshot, stop_process, wait_until_answering)
+from browser_support import (
+    Browser,
+    Page,
+    chromium,
+    expect,
+    free_port,
+    isolated_environment,
+    missing,
+    require_browser_tools,
+    screenshot,
+    stop_process,
+    wait_until_answering,
+)
 
 TEMPLATE_FOLDER = "lab-templates"
 TEMPLATE_YAML = """\

@@ -26,8 +26,12 @@ from hypothesis import strategies as st
 from metafold_widgets import check_answers, load_template, plan_project
 from metafold_widgets.core.conditions import COMBINATORS, OPERATORS
 from metafold_widgets.core.fields import FIELD_TYPES, TYPE_ALIASES
-from metafold_widgets.core.names import MAX_PROJECT_NAME_CHARS, component_problem, relative_path_problem, \
-    safe_folder_name
+from metafold_widgets.core.names import (
+    MAX_PROJECT_NAME_CHARS,
+    component_problem,
+    relative_path_problem,
+    safe_folder_name,
+)
 from metafold_widgets.core.template import FIELD_ATTRIBUTES, TOP_LEVEL_KEYS, Template
 from metafold_widgets.errors import TemplateError, UnsafeNameError, UserError
 

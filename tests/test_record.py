@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from metafold_widgets import create_project, load_template
-from metafold_widgets.core.record import (IntegrationState, ProjectRecord, load_record, log_event, read_record,
-                                          record_integration, save_record)
+from metafold_widgets.core.record import (
+    IntegrationState,
+    ProjectRecord,
+    load_record,
+    log_event,
+    read_record,
+    record_integration,
+    save_record,
+)
 from metafold_widgets.errors import InputFileError
 from metafold_widgets.workflows.package import build_package
 

@@ -28,9 +28,8 @@ from metafold_widgets.adapters.elabftw import ElabftwClient
 from metafold_widgets.config import ElabftwSettings, Secret
 from metafold_widgets.core.formats.elabftw import to_elabftw
 from metafold_widgets.core.project import create_project
-from metafold_widgets.core.record import record_integration
+from metafold_widgets.core.record import ProjectRecord, record_integration
 from metafold_widgets.errors import InputFileError, UserError
-from metafold_widgets.core.record import ProjectRecord
 from metafold_widgets.testing.fake_elabftw import WRITE_KEY
 from metafold_widgets.workflows.archive import ArchiveExistsError
 from metafold_widgets.workflows.eln import export_eln, import_eln, read_eln

@@ -11,8 +11,19 @@ from typing import Any
 import pytest
 import yaml
 
-from metafold_widgets import (Field, Group, Option, Template, TemplateError, TemplateProblem, UserError,
-                              builtin_template_ids, check_answers, evaluate_condition, load_template)
+from metafold_widgets import (
+    Field,
+    Group,
+    Option,
+    Template,
+    TemplateError,
+    TemplateProblem,
+    UserError,
+    builtin_template_ids,
+    check_answers,
+    evaluate_condition,
+    load_template,
+)
 from metafold_widgets.core.conditions import AllOf, AnyOf, Compare, Not
 from metafold_widgets.core.fields import readable_label
 

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from metafold_widgets import (AnswersError, FieldError, Template, check_answers, load_template,
-                              validate_answers)
+from metafold_widgets import AnswersError, FieldError, Template, check_answers, load_template, validate_answers
 from metafold_widgets.core.validation import resolve_answers
 
 NOW = dt.datetime(2025, 6, 13, 9, 30, 15)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from browser_support import Browser, VoilaServer, chromium, expect, kernel_processes, run_voila
 
 PAGES = 5

@@ -298,7 +298,8 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
                _with_pairs(product, product_result, dataset_id, PRODUCT_NS)]
     ctx = conn.SERVICE_OPTS.copy()
     ctx.setOmeroGroup(group_id)
-    server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "update the dataset's key-value pairs")
+    server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx),
+                "update the dataset's key-value pairs")
     return result
 
 
@@ -408,8 +409,8 @@ def _annotations_by_ns(links: Iterable[Any]) -> dict[str, list[Any]]:
     for link in links:
         annotation = link.getChild()
         grouped.setdefault(_ns_of(annotation) or "", []).append(annotation)
-    for annotations in grouped.values():
-        annotations.sort(key=lambda a: a.getId().getValue())
+    for same_ns in grouped.values():
+        same_ns.sort(key=lambda a: a.getId().getValue())
     return grouped
 
 
@@ -469,7 +470,8 @@ def _complete_annotations(conn: Any, ctx: Any, dataset_id: int, annotations: Map
         if stored != wanted:
             to_save.append(_with_pairs(products[0], wanted, dataset_id, PRODUCT_NS))
     if to_save:
-        server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx), "complete the dataset's annotations")
+        server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx),
+                    "complete the dataset's annotations")
 
 
 def _find_project(conn: Any, project: str, ctx: Any, group_id: int) -> int:

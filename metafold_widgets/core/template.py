@@ -12,10 +12,21 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping
 
 from ..errors import TemplateError, TemplateProblem
-from .conditions import (Compare, Condition, ConditionSyntaxError, map_compares, parse_condition,
-                         referenced_fields)
-from .fields import (FIELD_TYPES, GROUP_TYPE, LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES,
-                     TEMPORAL_TYPES, TEXT_TYPES, TYPE_ALIASES, Field, Group, Option, readable_label)
+from .conditions import Compare, Condition, ConditionSyntaxError, map_compares, parse_condition, referenced_fields
+from .fields import (
+    FIELD_TYPES,
+    GROUP_TYPE,
+    LINK_TYPES,
+    MULTI_CHOICE_TYPES,
+    NUMBER_TYPES,
+    TEMPORAL_TYPES,
+    TEXT_TYPES,
+    TYPE_ALIASES,
+    Field,
+    Group,
+    Option,
+    readable_label,
+)
 from .folders import FolderTree, parse_folder_tree
 from .names import relative_path_problem
 from .options_sources import known_options_sources
@@ -82,7 +93,8 @@ class Template:
 
     def node(self, key: str) -> Field | Group:
         """The field or group called ``key``."""
-        for candidate in (*_iter_groups(self.items), *_iter_fields(self.items)):
+        candidates: tuple[Field | Group, ...] = (*_iter_groups(self.items), *_iter_fields(self.items))
+        for candidate in candidates:
             if candidate.key == key:
                 return candidate
         raise KeyError(key)
@@ -147,7 +159,7 @@ class _TemplateBuilder:
         folders = parse_folder_tree(data.get("folders"), self.report, files=data.get("files"))
         items = self._items(data.get("fields"), ("fields",), None)
         fields = {f.key: f for f in _iter_fields(items)}
-        nodes = {**{g.key: g for g in _iter_groups(items)}, **fields}
+        nodes: dict[str, Field | Group] = {**{g.key: g for g in _iter_groups(items)}, **fields}
         items = self._resolve_conditions(items, fields)
         order = self._evaluation_order(nodes, items)
         integrations = self._integrations(data.get("integrations"), fields, kind)
@@ -228,7 +240,8 @@ class _TemplateBuilder:
             children = self._items(spec.get("fields"), path + ("fields",), key)
             return Group(key, label, help_text, condition, children, group)
         if kind not in FIELD_TYPES:
-            self.report(path + ("type",), f"unknown type '{raw_type}' (known types: {', '.join(FIELD_TYPES)}, group)", key)
+            known = ", ".join(FIELD_TYPES)
+            self.report(path + ("type",), f"unknown type '{raw_type}' (known types: {known}, group)", key)
             return None
         if "fields" in spec:
             self.report(path + ("fields",), "only groups can contain fields", key)
@@ -415,7 +428,8 @@ class _TemplateBuilder:
     def _evaluation_order(self, nodes: Mapping[str, Field | Group],
                           items: tuple[Field | Group, ...]) -> tuple[str, ...]:
         """Keys ordered so every condition is evaluated after the fields it reads; finds cycles."""
-        resolved = {n.key: n for n in (*_iter_groups(items), *_iter_fields(items))}
+        every: tuple[Field | Group, ...] = (*_iter_groups(items), *_iter_fields(items))
+        resolved: dict[str, Field | Group] = {n.key: n for n in every}
         depends: dict[str, set[str]] = {}
         for key, node in resolved.items():
             needs = {ref for ref in referenced_fields(node.condition) if ref in nodes}

@@ -73,7 +73,8 @@ def visible_values(template: Template, values: Mapping[str, Any]) -> dict[str, A
     """The values of the fields that are shown, in form order; conditions read only shown fields."""
     visible: dict[str, Any] = {}
     shown_nodes: set[str] = set()
-    nodes: dict[str, Field | Group] = {n.key: n for n in (*template.groups, *template.fields)}
+    every: tuple[Field | Group, ...] = (*template.groups, *template.fields)
+    nodes: dict[str, Field | Group] = {n.key: n for n in every}
     for key in template.evaluation_order:
         node = nodes[key]
         if node.group is not None and node.group not in shown_nodes:

@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from .fields import (CHOICE_TYPES, LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES,
-                     Field, Option)
+from .fields import CHOICE_TYPES, LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES, Field, Option
 
 _TRUE = {"true", "yes", "on", "1", "y", "checked", "x"}
 _FALSE = {"false", "no", "off", "0", "n", "unchecked", ""}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import omero
 import Ice  # noqa: I001  (omero first: omero-py loads omero.model before Ice)
+import omero
 from omero.rtypes import rlong
 
 __all__ = ["clone", "unloaded", "proxy", "graph_copy"]
@@ -19,7 +19,8 @@ _TEMPLATES: dict[type, dict[str, Any]] = {}
 
 def clone(obj: Any) -> Any:
     """A shallow copy (``copy.copy`` without its reduce protocol)."""
-    new = type(obj).__new__(type(obj))
+    kind: Any = type(obj)
+    new = kind.__new__(kind)
     new.__dict__.update(obj.__dict__)
     return new
 
@@ -29,7 +30,8 @@ def unloaded(cls: type, oid: Any) -> Any:
     template = _TEMPLATES.get(cls)
     if template is None:
         template = _TEMPLATES[cls] = dict(cls(0, False).__dict__)
-    new = cls.__new__(cls)
+    kind: Any = cls
+    new = kind.__new__(kind)
     new.__dict__.update(template)
     new.__dict__["_id"] = rlong(oid) if isinstance(oid, int) else oid
     return new

@@ -26,8 +26,8 @@ from typing import Any, Iterable
 import omero
 from omero.model import NamedValue
 
-from .fake_omero_store import Store, kind_of
 from .fake_omero_objects import clone, graph_copy, proxy
+from .fake_omero_store import Store, kind_of
 
 __all__ = ["GraphWriter", "unload", "links_of"]
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import omero
-import omero.gateway  # noqa: F401  (before omero.cmd: omero-py needs omero.model loaded first)
 import omero.cmd
+import omero.gateway  # noqa: F401  (before omero.cmd: omero-py needs omero.model loaded first)
 from omero.rtypes import unwrap
 
 from .fake_omero_save import GraphWriter

@@ -13,8 +13,17 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import omero.model
-from omero.model import (DatasetI, DimensionOrderI, ImageI, LengthI, MapAnnotationI, NamedValue, PixelsI,
-                         PixelsTypeI, ProjectI)
+from omero.model import (
+    DatasetI,
+    DimensionOrderI,
+    ImageI,
+    LengthI,
+    MapAnnotationI,
+    NamedValue,
+    PixelsI,
+    PixelsTypeI,
+    ProjectI,
+)
 from omero.model import enums as omero_enums
 from omero.rtypes import rint, rlong, rstring, rtime
 
@@ -80,11 +89,11 @@ class SideDoor:
             image.setAcquisitionDate(rtime(int(acquired.timestamp() * 1000)))
         image_id = self._insert(image, group, owner)
         pixels = PixelsI()
-        for axis, value in zip("XYZCT", size):
-            getattr(pixels, f"setSize{axis}")(rint(value))
-        for axis, value in zip("XYZ", physical_size):
-            if value is not None:
-                getattr(pixels, f"setPhysicalSize{axis}")(LengthI(value, getattr(omero_enums.UnitsLength, unit)))
+        for axis, count in zip("XYZCT", size):
+            getattr(pixels, f"setSize{axis}")(rint(count))
+        for axis, length in zip("XYZ", physical_size):
+            if length is not None:
+                getattr(pixels, f"setPhysicalSize{axis}")(LengthI(length, getattr(omero_enums.UnitsLength, unit)))
         pixels.setPixelsType(PixelsTypeI(self.store.enum("PixelsType", pixels_type)._id._val, False))
         pixels.setDimensionOrder(DimensionOrderI(self.store.enum("DimensionOrder", "XYZCT")._id._val, False))
         pixels.setSha1(rstring(""))

@@ -14,7 +14,7 @@ import time
 from typing import Any, Iterable, Mapping
 
 import omero
-from omero.model import (DetailsI, EventI, EventTypeI, ExperimenterGroupI, ExperimenterI, PermissionsI)
+from omero.model import DetailsI, EventI, EventTypeI, ExperimenterGroupI, ExperimenterI, PermissionsI
 from omero.rtypes import rbool, rint, rlong, rstring, rtime
 
 from .fake_omero_objects import clone, unloaded

@@ -263,7 +263,7 @@ class HqlEngine:
             return [[e] for e in elements if store.visible(e, groups)]
 
         def step(rows: list[Row]) -> list[Row]:
-            out = []
+            out: list[Row] = []
             for row in rows:
                 found = matches(owner_fn(row))
                 if found:

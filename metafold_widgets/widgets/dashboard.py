@@ -124,7 +124,7 @@ class ProjectsDashboard(widgets.VBox):
         """Show one project's metadata, links and integration states (None clears the panel)."""
         self.report.value = ""
         rows = self.projects[self.projects["path"] == path] if path else self.projects.iloc[:0]
-        if rows.empty:
+        if path is None or rows.empty:
             self.details.value = "<p class='metafold-help'>Pick a project to see its details.</p>"
             self.check_button.disabled = True
             return

@@ -10,6 +10,7 @@ import html
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Iterator, Mapping
 
 import ipywidgets as widgets
@@ -38,7 +39,7 @@ class TemplateForm(widgets.VBox):
 
     value = traitlets.Dict(help="answers of the shown fields, keyed by field key")
     valid = traitlets.Bool(False, help="True when nothing blocks creating the project")
-    errors = traitlets.List(help="(key, label, message) of every answer that blocks creation")
+    errors: traitlets.List[Any] = traitlets.List(help="(key, label, message) of every answer that blocks creation")
 
     def __init__(self, template: Template, value: Mapping[str, Any] | None = None,
                  providers: OptionsProviders | None = None,
@@ -118,14 +119,21 @@ class TemplateForm(widgets.VBox):
         row = widgets.VBox([label, field_input.widget, message], layout=SHOWN)
         row.add_class("metafold-field")
         row.add_class(f"metafold-field-{field.key}")
-        field_input.observe(lambda change, key=field.key: self._on_input(key))
+        field_input.observe(partial(self._on_input_change, field.key))
         self.labels[field.key], self.messages[field.key], self.rows[field.key] = label, message, row
         if future is not None:
             timer = threading.Timer(self.options_timeout, self._options_timed_out, args=(field.key,))
             timer.daemon = True
             timer.start()
-            future.add_done_callback(lambda done, key=field.key: (timer.cancel(), self._options_arrived(key, done)))
+            future.add_done_callback(partial(self._options_done, field.key, timer))
         return row
+
+    def _on_input_change(self, key: str, change: Any) -> None:
+        self._on_input(key)
+
+    def _options_done(self, key: str, timer: threading.Timer, done: Any) -> None:
+        timer.cancel()
+        self._options_arrived(key, done)
 
     def _help_html(self, field: Field, error: str = "") -> str:
         parts = []
@@ -172,7 +180,7 @@ class TemplateForm(widgets.VBox):
         replacement = build_input(field, options=options, offline_note=options is None)
         current = self.inputs[key].read()
         self.inputs[key] = replacement
-        replacement.observe(lambda change, key=key: self._on_input(key))
+        replacement.observe(partial(self._on_input_change, key))
         row = self.rows[key]
         row.children = (row.children[0], replacement.widget, row.children[2])
         with self._hold():

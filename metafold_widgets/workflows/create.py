@@ -136,6 +136,7 @@ def run_planned_step(session: Session, project: Path, system: str, spec: Mapping
     notify(system, f"creating the {name} record")
     extra: dict[str, Any] = {}
     warnings: list[str] = []
+    url: str | None
     try:
         if system == "elabftw":
             assert session.elabftw is not None

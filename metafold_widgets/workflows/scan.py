@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..core.catalogue import TemplateCatalogue
 from ..core.conditions import referenced_fields
+from ..core.fields import Field, Group
 from ..core.formats.elabftw import PROVENANCE_KEY
 from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, ProjectRecord, load_record
 from ..core.template import Template
@@ -185,7 +186,7 @@ class FieldCounter:
     def __init__(self, template: Template):
         self.template = template
         self.fields = {f.key: f for f in template.fields}
-        nodes = (*template.groups, *template.fields)
+        nodes: tuple[Field | Group, ...] = (*template.groups, *template.fields)
         self.inputs = tuple(sorted({key for node in nodes for key in referenced_fields(node.condition)}))
         self._shown: dict[tuple, tuple[str, ...]] = {}
 

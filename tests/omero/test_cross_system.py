@@ -106,7 +106,8 @@ def test_unknown_group_fails_clearly(both, conn, answers, tmp_path):
 @pytest.mark.parametrize("fault", ["server error", "lost response"])
 def test_elabftw_failure_then_resume_keeps_the_omero_dataset(both, conn, fake_elabftw, answers, tmp_path, fault):
     injected = Fault.status(500) if fault == "server error" else Fault.lose_response()
-    fake_elabftw.inject(injected, method="POST", path_prefix="/api/v2/experiments", times=5 if fault == "server error" else 1)
+    fake_elabftw.inject(injected, method="POST", path_prefix="/api/v2/experiments",
+                        times=5 if fault == "server error" else 1)
     result = create_project_everywhere(both, load_template("multi-modal-imaging"), answers, tmp_path)
     record = read_record(result.path)
     assert record["integrations"]["omero"]["state"] == "done"
@@ -141,7 +142,8 @@ def test_check_compares_the_omero_dataset_live(both, conn, answers, tmp_path):
     found = {r.check: r for r in check_project(result.path, both).results}
     assert found["OMERO dataset"].status == "pass" and found["elabFTW experiment"].status == "pass"
     dataset_id = read_record(result.path)["integrations"]["omero"]["id"]
-    annotation_id = conn.map_annotations("Dataset", dataset_id, ns="openmicroscopy.org/omero/client/mapAnnotation")[0][0]
+    client_ns = "openmicroscopy.org/omero/client/mapAnnotation"
+    annotation_id = conn.map_annotations("Dataset", dataset_id, ns=client_ns)[0][0]
     pairs = [(k, "Tissue" if k == "Sample type" else v) for k, v in conn.pairs("Dataset", dataset_id)]
     conn.edit_annotation(annotation_id, pairs)
     report = check_project(result.path, both)

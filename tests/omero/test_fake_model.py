@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import Ice  # noqa: I001
 import numpy as np
 import omero
-import omero.gateway  # noqa: F401  (loads omero.model before Ice and omero.cmd, as omero-py needs)
-import Ice  # noqa: I001
 import omero.cmd
+import omero.gateway  # noqa: F401  (loads omero.model before Ice and omero.cmd, as omero-py needs)
 import pytest
 from omero.model import DatasetAnnotationLinkI, DatasetI, ImageAnnotationLinkI, ImageI, MapAnnotationI, NamedValue
 from omero.rtypes import rlist, rlong, rstring

@@ -16,9 +16,15 @@ from metafold_widgets.core.record import record_integration
 from metafold_widgets.errors import OmeroError
 from metafold_widgets.session import Session
 from metafold_widgets.workflows import omero_import
-from metafold_widgets.workflows.omero_import import (ImporterMissingError, import_command, import_images,
-                                                     import_log_folder, importer_problem, parse_image_ids,
-                                                     raw_image_folders)
+from metafold_widgets.workflows.omero_import import (
+    ImporterMissingError,
+    import_command,
+    import_images,
+    import_log_folder,
+    importer_problem,
+    parse_image_ids,
+    raw_image_folders,
+)
 
 NOW = dt.datetime(2025, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
 FAKE_IMPORTER = """\

@@ -5,8 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metafold_widgets.adapters.omero_pairs import (MAX_VALUE_BYTES, join_continuations, split_long_values,
-                                                   split_value, to_pairs)
+from metafold_widgets.adapters.omero_pairs import (
+    MAX_VALUE_BYTES,
+    join_continuations,
+    split_long_values,
+    split_value,
+    to_pairs,
+)
 
 
 def test_lists_become_repeated_keys_and_blanks_are_left_out() -> None:

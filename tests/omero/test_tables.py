@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from metafold_widgets.adapters.omero import CLIENT_NS, ensure_dataset
-from metafold_widgets.omero_tables import (IMAGE_COLUMNS, dataset_dataframe, metadata_dataframe,
-                                           project_dataframe)
+from metafold_widgets.omero_tables import IMAGE_COLUMNS, dataset_dataframe, metadata_dataframe, project_dataframe
 
 ACQUIRED = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
 

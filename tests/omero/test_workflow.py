@@ -13,11 +13,10 @@ from metafold_widgets.cli import main
 from metafold_widgets.config import OmeroSettings, Secret
 from metafold_widgets.core.plan import plan_project
 from metafold_widgets.core.project import apply_plan
-from metafold_widgets.core.record import record_integration
+from metafold_widgets.core.record import load_record, record_integration
 from metafold_widgets.errors import OmeroError
 from metafold_widgets.session import Session
 from metafold_widgets.workflows.create import create_project_everywhere, run_step
-from metafold_widgets.core.record import load_record
 from metafold_widgets.workflows.omero_step import omero_web_base, push_dataset
 
 WEB = "https://omero.example.org"

@@ -12,8 +12,8 @@ from typing import Any, Mapping
 
 from ..fields import LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES, TEMPORAL_TYPES, Field, Group, field_key_from_name
 from ..source import Located
-from ..values import ValueProblem, coerce
 from ..template import Template
+from ..values import ValueProblem, coerce
 
 PROVENANCE_KEY = "metafold"
 ELABFTW_TYPES = ("checkbox", "compounds", "date", "datetime-local", "email", "experiments", "items",
@@ -33,13 +33,17 @@ def elabftw_type(field: Field) -> str:
     return _TO_ELABFTW.get(field.type, field.type)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def from_elabftw(located: Located, name: str = "Imported elabFTW metadata") -> Located:
     """A template in our own format built from elabFTW metadata; lines map back to the source."""
     data = located.data
     extra = data["extra_fields"]
-    provenance = data.get(PROVENANCE_KEY) if isinstance(data.get(PROVENANCE_KEY), Mapping) else {}
-    known_keys = provenance.get("field_keys") if isinstance(provenance.get("field_keys"), Mapping) else {}
-    sources = provenance.get("options_sources") if isinstance(provenance.get("options_sources"), Mapping) else {}
+    provenance = _mapping(data.get(PROVENANCE_KEY))
+    known_keys = _mapping(provenance.get("field_keys"))
+    sources = _mapping(provenance.get("options_sources"))
     groups_spec = (data.get("elabftw") or {}).get("extra_fields_groups") or []
     group_names = {g.get("id"): str(g.get("name", "")) for g in groups_spec if isinstance(g, Mapping)}
     ordered = sorted(enumerate(extra.items()), key=lambda item: (_position(item[1][1]), item[0]))
@@ -48,7 +52,8 @@ def from_elabftw(located: Located, name: str = "Imported elabFTW metadata") -> L
     group_items: dict[Any, dict[str, Any]] = {}
     lines: dict[tuple, int] = {}
     for _, (label, spec) in ordered:
-        wanted = known_keys.get(label) if isinstance(known_keys.get(label), str) else str(label).lower()
+        known = known_keys.get(label)
+        wanted = known if isinstance(known, str) else str(label).lower()
         key = field_key_from_name(wanted, used)
         line = located.line_of(("extra_fields", label)) or 0
         if not isinstance(spec, Mapping):

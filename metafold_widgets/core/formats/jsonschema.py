@@ -28,7 +28,7 @@ def to_json_schema(template: Template) -> dict[str, Any]:
         condition = _visibility(template, field)
         if field.required and condition is None:
             required.append(field.key)
-        elif field.required:
+        elif field.required and condition is not None:
             rules.append({"if": _condition_schema(template, condition), "then": {"required": [field.key]}})
     schema: dict[str, Any] = {
         "$schema": DRAFT,
