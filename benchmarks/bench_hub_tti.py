@@ -44,7 +44,9 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import bench_tti  # noqa: E402 - the same measurement, the same selectors
+from browser_support import kernel_processes  # noqa: E402 - kernels counted as the browser tests count them
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "voila_apps"
@@ -169,25 +171,11 @@ def load(browser: Browser, url: str, state: dict | None) -> tuple[float, float]:
     """One page load as bench_tti.load, with the login cookies, closed as a tab (its kernel shut down)."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, storage_state=state)
     page = context.new_page()
-    page.set_default_timeout(bench_tti.TIMEOUT_MS)
     try:
-        page.goto(url, wait_until="commit")
-        page.locator(CREATE_APP.root).wait_for(state="visible")
-        target = page.locator(CREATE_APP.target).first
-        target.wait_for(state="visible")
-        visible = page.evaluate("performance.now()")
-        before = page.evaluate("s => document.querySelector(s)?.outerHTML ?? ''", CREATE_APP.echo)
-        target.press("A")
-        changed = page.wait_for_function(
-            """([s, before]) => {
-                const e = document.querySelector(s);
-                return e !== null && e.outerHTML !== before ? performance.now() : false;
-            }""", arg=[CREATE_APP.echo, before], polling="raf")
-        interactive = changed.json_value()
+        return bench_tti.measure_page(page, url, CREATE_APP)
     finally:
         page.close(run_before_unload=True)
         context.close()
-    return visible, interactive
 
 
 def wait_until_idle(pids: list[int]) -> None:
@@ -202,27 +190,8 @@ class _Pid:
 
 
 def kernels_under(pid: int) -> int:
-    """Kernel processes descended from ``pid``."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    family, grew = {pid}, True
-    while grew:
-        children = {child for child, parent in parents.items() if parent in family} - family
-        family |= children
-        grew = bool(children)
-    count = 0
-    for child in family - {pid}:
-        try:
-            if b"ipykernel_launcher" in (Path("/proc") / str(child) / "cmdline").read_bytes():
-                count += 1
-        except OSError:
-            continue
-    return count
+    """Kernel processes descended from ``pid`` (counted as the browser tests count them)."""
+    return len(kernel_processes(pid))
 
 
 def kernels_after_pages(browser: Browser, url: str, pid: int, pages: int, state: dict | None) -> int:

@@ -35,7 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ROOT / "voila_apps"
@@ -165,25 +165,29 @@ def wait_until_warm(apps: tuple[App, ...], quiet: float = 1.5, timeout: float = 
 def load(browser: Browser, app: App) -> tuple[float, float]:
     """One page load: ms from navigation start to visible and to a round-tripped keystroke."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
     try:
-        page.goto(app.url, wait_until="commit")
-        page.locator(app.root).wait_for(state="visible")
-        target = page.locator(app.target).first
-        target.wait_for(state="visible")
-        visible = page.evaluate("performance.now()")
-        before = page.evaluate("s => document.querySelector(s)?.outerHTML ?? ''", app.echo)
-        target.press("A")
-        changed = page.wait_for_function(
-            """([s, before]) => {
-                const e = document.querySelector(s);
-                return e !== null && e.outerHTML !== before ? performance.now() : false;
-            }""", arg=[app.echo, before], polling="raf")
-        interactive = changed.json_value()
+        return measure_page(context.new_page(), app.url, app)
     finally:
         context.close()
-    return visible, interactive
+
+
+def measure_page(page: Page, url: str, app: App) -> tuple[float, float]:
+    """Open ``url`` in ``page``: ms from navigation start to ``app`` visible, and to a keystroke
+    in its input echoed back by the kernel."""
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="commit")
+    page.locator(app.root).wait_for(state="visible")
+    target = page.locator(app.target).first
+    target.wait_for(state="visible")
+    visible = page.evaluate("performance.now()")
+    before = page.evaluate("s => document.querySelector(s)?.outerHTML ?? ''", app.echo)
+    target.press("A")
+    changed = page.wait_for_function(
+        """([s, before]) => {
+            const e = document.querySelector(s);
+            return e !== null && e.outerHTML !== before ? performance.now() : false;
+        }""", arg=[app.echo, before], polling="raf")
+    return visible, changed.json_value()
 
 
 def main(argv: list[str] | None = None) -> int:
