@@ -99,6 +99,25 @@ def config_path() -> Path:
     return Path(override) if override else Path(user_config_dir(APP_NAME)) / CONFIG_FILE
 
 
+ENV_PROJECTS_DIR = "METAFOLD_PROJECTS_DIR"
+ENV_TEMPLATES_DIR = "METAFOLD_TEMPLATES_DIR"
+
+
+def folder_setting(name: str, environ: Mapping[str, str] | None = None,
+                   config: Mapping[str, Any] | None = None) -> Path | None:
+    """The ``projects`` or ``templates`` folder: ``METAFOLD_<NAME>_DIR``, else the config file's
+    ``paths.<name>``; None when neither says."""
+    env = os.environ if environ is None else environ
+    settings = config if config is not None else read_config_file()
+    folder = env.get(f"METAFOLD_{name.upper()}_DIR") or (settings.get("paths") or {}).get(name)
+    return Path(str(folder)).expanduser() if folder else None
+
+
+def templates_folder_setting() -> Path | None:
+    """The lab's templates folder as a Session would read it, without building one."""
+    return folder_setting("templates")
+
+
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
     """The config file as a mapping ({} when absent); ConfigError when malformed or holding secrets."""
     path = path or config_path()

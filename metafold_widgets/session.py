@@ -16,13 +16,19 @@ from typing import Any, Mapping
 
 from .adapters import omero as omero_adapter
 from .adapters.elabftw import ElabftwClient
-from .config import ElabftwSettings, OmeroSettings, Secret, elabftw_settings, omero_settings, read_config_file
+from .config import (
+    ElabftwSettings,
+    OmeroSettings,
+    Secret,
+    elabftw_settings,
+    folder_setting,
+    omero_settings,
+    read_config_file,
+)
 from .core.options_sources import OptionsProviders
 from .errors import IntegrationError, OmeroError
 
 log = logging.getLogger("metafold_widgets.session")
-ENV_PROJECTS_DIR = "METAFOLD_PROJECTS_DIR"
-ENV_TEMPLATES_DIR = "METAFOLD_TEMPLATES_DIR"
 SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
 
 
@@ -67,9 +73,8 @@ class Session:
         """A Session from the environment (``METAFOLD_*``, ``ELABFTW_*``) and the user's config file."""
         env = os.environ if environ is None else environ
         settings = config if config is not None else read_config_file()
-        paths = settings.get("paths") or {}
-        return cls(projects_dir=env.get(ENV_PROJECTS_DIR) or paths.get("projects"),
-                   templates_dir=env.get(ENV_TEMPLATES_DIR) or paths.get("templates"),
+        return cls(projects_dir=folder_setting("projects", env, settings),
+                   templates_dir=folder_setting("templates", env, settings),
                    elabftw=elabftw_settings(environ=env, config=settings),
                    omero=omero_settings(environ=env, config=settings))
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
+from ..core.sizes import describe_size
 from ..errors import TemplateError, UserError
 
 if TYPE_CHECKING:
@@ -38,14 +39,7 @@ def table(rows: Iterable[Sequence[str]]) -> str:
 
 def size(count: int) -> str:
     """``1234567`` -> ``1.2 MB``: decimal units, as file managers and the package summary show them."""
-    if count < 1000:
-        return f"{count} bytes"
-    value = count / 1000
-    for unit in ("kB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+    return describe_size(count)
 
 
 def outcome(step: StepOutcome) -> str:

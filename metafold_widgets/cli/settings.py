@@ -1,7 +1,6 @@
 """What the commands read from the user's settings: a Session for one command, the templates folder."""
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -28,8 +27,6 @@ def templates_folder() -> Path | None:
     The same setting a Session reads, without building one: commands that only read
     folders must not need (or look up) the elabFTW and OMERO credentials.
     """
-    from ..config import read_config_file
-    from ..session import ENV_TEMPLATES_DIR
+    from ..config import templates_folder_setting
 
-    folder = os.environ.get(ENV_TEMPLATES_DIR) or (read_config_file().get("paths") or {}).get("templates")
-    return Path(folder).expanduser() if folder else None
+    return templates_folder_setting()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ...core.sizes import describe_size
 from .placement import CATEGORIES, PROJECT_FOLDER
 
 MISSING = "not recorded [to be completed]"
@@ -78,11 +79,3 @@ def count_files(count: int) -> str:
     return "1 file" if count == 1 else f"{count} files"
 
 
-def describe_size(size: int) -> str:
-    """``1234567`` -> ``1.2 MB`` (decimal units, as file managers show them)."""
-    value = float(size)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover
