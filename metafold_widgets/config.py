@@ -99,10 +99,6 @@ def config_path() -> Path:
     return Path(override) if override else Path(user_config_dir(APP_NAME)) / CONFIG_FILE
 
 
-ENV_PROJECTS_DIR = "METAFOLD_PROJECTS_DIR"
-ENV_TEMPLATES_DIR = "METAFOLD_TEMPLATES_DIR"
-
-
 def folder_setting(name: str, environ: Mapping[str, str] | None = None,
                    config: Mapping[str, Any] | None = None) -> Path | None:
     """The ``projects`` or ``templates`` folder: ``METAFOLD_<NAME>_DIR``, else the config file's
