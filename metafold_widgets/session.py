@@ -26,10 +26,10 @@ from .config import (
     read_config_file,
 )
 from .core.options_sources import OptionsProviders
+from .core.systems import SYSTEM_NAMES
 from .errors import IntegrationError, OmeroError
 
 log = logging.getLogger("metafold_widgets.session")
-SYSTEM_NAMES = {"elabftw": "elabFTW", "omero": "OMERO"}
 
 
 

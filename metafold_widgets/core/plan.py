@@ -32,11 +32,10 @@ from .record import (
     assert_no_secrets,
     to_json,
 )
+from .systems import RECORD_NAMES, SYSTEMS
 from .template import Template
 from .timestamps import utc_now
 from .validation import AnswerCheck, resolve_answers
-
-SYSTEMS = ("elabftw", "omero")
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class Plan:
         for system, spec in self.integrations.items():
             lines.append("")
             state = "will be created" if spec["enabled"] else f"off ({spec['reason']})"
-            lines.append(f"{_SYSTEM_NAMES[system]}: {state}")
+            lines.append(f"{RECORD_NAMES[system]}: {state}")
             if spec["enabled"]:
                 for key, value in spec["payload"].items():
                     if key in ("metadata", "key_values"):
@@ -89,7 +88,6 @@ class Plan:
         return "\n".join(lines)
 
 
-_SYSTEM_NAMES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
 
 
 def project_name_from_answers(template: Template, values: Mapping[str, Any],

@@ -6,9 +6,8 @@ from typing import Any, Mapping
 
 from .fields import Field
 from .record import ProjectRecord
+from .systems import RECORD_NAMES
 from .template import Template
-
-_SYSTEM_TITLES = {"elabftw": "elabFTW experiment", "omero": "OMERO dataset"}
 
 
 def render_readme(template: Template, values: Mapping[str, Any], record: ProjectRecord) -> str:
@@ -28,7 +27,7 @@ def render_readme(template: Template, values: Mapping[str, Any], record: Project
             lines += [f"### {_inline(group.label)}", ""] + rows
     lines += ["## Linked records", ""]
     for system, state in record.integrations.items():
-        name = _SYSTEM_TITLES.get(system, system)
+        name = RECORD_NAMES.get(system, system)
         if state.url:
             lines.append(f"- {name}: [{state.id}]({state.url})")
         elif state.done:

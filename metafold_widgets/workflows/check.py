@@ -18,6 +18,7 @@ from ..core.catalogue import TemplateCatalogue
 from ..core.checksums import SUMS_FILES
 from ..core.formats.elabftw import elabftw_value
 from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, IntegrationState, ProjectRecord, load_record
+from ..core.systems import SYSTEM_NAMES
 from ..core.template import Template
 from ..core.validation import check_answers
 from ..errors import IntegrationError, MetafoldError
@@ -209,7 +210,7 @@ def _integrations(ctx: _Context) -> Iterable[CheckResult]:
     for system, state in ctx.record.integrations.items():
         if system not in ("elabftw", "omero"):
             continue
-        name = {"elabftw": "elabFTW", "omero": "OMERO"}[system]
+        name = SYSTEM_NAMES[system]
         if state.done:
             results.extend(_remote(ctx, system, state))
         elif state.state == "failed":

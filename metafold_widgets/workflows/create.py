@@ -16,14 +16,13 @@ from typing import Any, Callable, Collection, Mapping
 from ..core.plan import Plan, plan_project
 from ..core.project import Progress, apply_plan, rewrite_readme
 from ..core.record import load_record, record_integration
+from ..core.systems import SYSTEM_NAMES, SYSTEMS
 from ..core.template import Template
 from ..errors import IntegrationError
-from ..session import SYSTEM_NAMES, Session
+from ..session import Session
 from .crosslinks import link_records
 from .elabftw_step import push_experiment
 from .omero_step import dataset_provenance, omero_web_base, push_dataset
-
-SYSTEMS = ("elabftw", "omero")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ..core.conditions import referenced_fields
 from ..core.fields import Field, Group
 from ..core.formats.elabftw import PROVENANCE_KEY
 from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, ProjectRecord, load_record
+from ..core.systems import SYSTEMS
 from ..core.template import Template
 from ..core.validation import visible_values
 from ..core.values import is_blank
@@ -28,7 +29,6 @@ from ..errors import InputFileError
 if TYPE_CHECKING:
     import pandas as pd
 
-SYSTEMS = ("elabftw", "omero")
 COLUMNS = ("name", "path", "source", "template", "template_version", "created", "creator", "uid",
            "completeness", "required_filled", "required_total", "optional_filled", "optional_total",
            "elabftw_state", "elabftw_id", "elabftw_url", "omero_state", "omero_id", "omero_url",
