@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 import yaml
 from platformdirs import user_config_dir
 
-from .errors import ConfigError, InsecureConnectionWarning
+from .core.bounded import read_text
+from .core.redact import mask_url
+from .errors import ConfigError, InputFileError, InsecureConnectionWarning
 
 APP_NAME = "metafold-widgets"
 KEYRING_SERVICE = "metafold-widgets"
@@ -69,8 +71,13 @@ class ElabftwSettings:
         """The API v2 base (``<url>/api/v2``)."""
         return f"{self.url}/api/v2"
 
+    @property
+    def display_url(self) -> str:
+        """``url`` as shown to people: a password in it is masked."""
+        return mask_url(self.url)
+
     def __repr__(self) -> str:
-        return f"ElabftwSettings(url={self.url!r}, api_key=Secret('********'), verify={self.verify!r})"
+        return f"ElabftwSettings(url={self.display_url!r}, api_key=Secret('********'), verify={self.verify!r})"
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ def config_path() -> Path:
     return Path(override) if override else Path(user_config_dir(APP_NAME)) / CONFIG_FILE
 
 
+CONFIG_MAX_BYTES = 1024 * 1024
+
+
 def folder_setting(name: str, environ: Mapping[str, str] | None = None,
                    config: Mapping[str, Any] | None = None) -> Path | None:
     """The ``projects`` or ``templates`` folder: ``METAFOLD_<NAME>_DIR``, else the config file's
@@ -117,12 +127,12 @@ def templates_folder_setting() -> Path | None:
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
     """The config file as a mapping ({} when absent); ConfigError when malformed or holding secrets."""
     path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        text = read_text(path, CONFIG_MAX_BYTES, "config file")
+    except InputFileError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -145,7 +155,7 @@ def normalize_elabftw_url(url: str) -> str:
     """The browser address of an elabFTW server (``/api/v2`` and trailing slashes removed)."""
     text = _base_address(url, "/api/v2", "elabFTW address", "https://elab.example.org")
     if text.startswith("http:"):
-        warnings.warn(f"elabFTW address {text} uses plain http: the API key travels unencrypted. "
+        warnings.warn(f"elabFTW address {mask_url(text)} uses plain http: the API key travels unencrypted. "
                       "Use https except for a server on this machine.", InsecureConnectionWarning, stacklevel=3)
     return text
 
@@ -219,7 +229,7 @@ def _base_address(url: str, suffix: str, what: str, example: str) -> str:
         text = text[: -len(suffix)]
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{what} {url!r} must look like {example}")
+        raise ConfigError(f"{what} {mask_url(url)!r} must look like {example}")
     return text
 
 

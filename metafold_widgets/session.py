@@ -79,7 +79,7 @@ class Session:
                    omero=omero_settings(environ=env, config=settings))
 
     def __repr__(self) -> str:
-        elab = self._elabftw_settings.url if self._elabftw_settings else None
+        elab = self._elabftw_settings.display_url if self._elabftw_settings else None
         omero = self._omero_settings.host if self._omero_settings else ("connected" if self._omero else None)
         return f"Session(projects_dir={str(self.projects_dir)!r}, elabftw={elab!r}, omero={omero!r})"
 
@@ -199,7 +199,7 @@ class Session:
             user = self._elabftw.test_connection()
             info = self._elabftw.info()
             name = user.get("fullname") or user.get("email") or f"user {user.get('userid', '?')}"
-            return f"connected to elabFTW {info.version} at {self._elabftw.settings.url} as {name}"
+            return f"connected to elabFTW {info.version} at {self._elabftw.settings.display_url} as {name}"
         if system == "omero":
             if not self.is_configured("omero"):
                 return "OMERO is not configured"
@@ -210,7 +210,7 @@ class Session:
         """Per system, whether it is connected and, if not, how to turn it on."""
         status = {}
         if self._elabftw is not None:
-            status["elabftw"] = f"configured: {self._elabftw.settings.url}"
+            status["elabftw"] = f"configured: {self._elabftw.settings.display_url}"
         else:
             status["elabftw"] = ("not configured: projects stay local. Set ELABFTW_URL and ELABFTW_API_KEY, "
                                  "or use the Connections panel.")

@@ -463,7 +463,7 @@ def test_create_refuses_credentials_as_a_user_error(capsys, dest, tmp_path) -> N
 
 def test_create_answers_path_is_a_folder(capsys, dest, small, tmp_path) -> None:
     code, _, err = run(capsys, "create", "-t", str(small), "-a", str(tmp_path), "-d", str(dest))
-    assert code == 2 and "cannot be read" in err
+    assert code == 2 and "is a folder, not a file (answers file expected)" in err
 
 
 def test_create_existing_project(capsys, dest, small, tmp_path) -> None:

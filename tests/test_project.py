@@ -786,7 +786,7 @@ def test_read_record_of_a_non_project_folder(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{not json", "cannot be read"),
+    ("{not json", "is not valid JSON"),
     ('{"format": "something-else"}', "is not a metafold project record"),
     ("[1, 2]", "is not a metafold project record"),
 ])

@@ -323,7 +323,7 @@ def test_cli_warns_about_broken_records_and_unreadable_folders(
     code, out, err = run(capsys, "scan", str(root))
     assert code == 0
     assert f"cannot read {locked}: Permission denied" in err
-    assert "metafold.json is not valid JSON" in err
+    assert "metafold.json: is not valid JSON" in err
     assert "broken" in out
 
 

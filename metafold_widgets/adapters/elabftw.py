@@ -33,6 +33,7 @@ import requests
 
 from ..config import ElabftwSettings
 from ..core.atomic import staged_file
+from ..core.redact import mask_url, scrub, without_credentials
 from ..errors import ElabftwError
 
 log = logging.getLogger("metafold_widgets.elabftw")
@@ -93,11 +94,13 @@ class ElabftwClient:
         self._http.headers.update({"Authorization": settings.api_key.reveal(), "Accept": "application/json",
                                    "User-Agent": "metafold-widgets"})
         self._http.verify = settings.verify
+        self._where = mask_url(settings.url)  # the address as shown in messages (no password)
+        self._secrets = (settings.api_key.reveal(),)
         self._categories: dict[str, int] | None = None
         self._statuses: dict[str, int] | None = None
 
     def __repr__(self) -> str:
-        return f"ElabftwClient(url={self.settings.url!r})"
+        return f"ElabftwClient(url={self._where!r})"
 
     def __enter__(self) -> "ElabftwClient":
         return self
@@ -116,7 +119,7 @@ class ElabftwClient:
         if self._info is None:
             data = self._json("GET", "/info", action="read the server version")
             if not isinstance(data, dict):
-                raise ElabftwError(f"elabFTW answered /info with something unexpected; is {self.settings.url} "
+                raise ElabftwError(f"elabFTW answered /info with something unexpected; is {self._where} "
                                    "an elabFTW server?")
             version = str(data.get("elabftw_version", "")).strip()
             try:
@@ -125,10 +128,10 @@ class ElabftwClient:
                 number = 0
             if number <= 0:
                 log.warning("elabFTW at %s reports no release number (a development build, version %r): "
-                            "talking to it as to the newest release", self.settings.url, version)
+                            "talking to it as to the newest release", self._where, version)
                 self._info = ServerInfo(version, NEWEST_BEHAVIOUR, development_build=True)
             elif number < OLDEST_SUPPORTED[0]:
-                raise ElabftwError(f"elabFTW {version or number} at {self.settings.url} is older than "
+                raise ElabftwError(f"elabFTW {version or number} at {self._where} is older than "
                                    f"{OLDEST_SUPPORTED[1]}, the oldest release metafold-widgets supports (older "
                                    "releases drop the metadata of new experiments); ask the administrator to "
                                    "update it")
@@ -145,7 +148,7 @@ class ElabftwClient:
 
     def web_url(self, experiment_id: int) -> str:
         """The browser address of an experiment."""
-        return f"{self.settings.url}/experiments.php?mode=view&id={experiment_id}"
+        return f"{without_credentials(self.settings.url)}/experiments.php?mode=view&id={experiment_id}"
 
     # --- experiments --------------------------------------------------------------------
 
@@ -381,7 +384,7 @@ class ElabftwClient:
                     written += len(chunk)
         except requests.exceptions.RequestException as exc:
             raise ElabftwError(f"could not export experiment {experiment_id} as {fmt}: the download from "
-                               f"{self.settings.url} broke off ({_short(exc)})") from None
+                               f"{self._where} broke off ({self._short(exc)})") from None
         return written
 
     def _export_response(self, experiment_id: int, fmt: str, *, stream: bool) -> requests.Response:
@@ -469,7 +472,7 @@ class ElabftwClient:
             return response.json()
         except ValueError:
             raise ElabftwError(f"elabFTW answered '{action}' with something that is not JSON "
-                               f"(HTTP {response.status_code}); is {self.settings.url} an elabFTW server?",
+                               f"(HTTP {response.status_code}); is {self._where} an elabFTW server?",
                                response.status_code) from None
 
     def _request(self, method: str, path: str, *, action: str, retry: bool | None = None,
@@ -481,24 +484,24 @@ class ElabftwClient:
             try:
                 response = self._http.request(method, url, timeout=self.timeout, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise ElabftwError(f"could not {action}: TLS certificate of {self.settings.url} was not accepted "
-                                   f"({_short(exc)}); give the CA bundle in ELABFTW_VERIFY") from None
+                raise ElabftwError(f"could not {action}: TLS certificate of {self._where} was not accepted "
+                                   f"({self._short(exc)}); give the CA bundle in ELABFTW_VERIFY") from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 self.requests_sent += 1
                 log.warning("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt + 1)
                 if ambiguous and isinstance(exc, requests.exceptions.ReadTimeout):
                     # the server has the request and may still be applying it: a lookup now could
                     # miss it and a second POST could duplicate it. Leave it to a later resume.
-                    raise ElabftwError(f"could not {action}: elabFTW at {self.settings.url} did not answer in "
+                    raise ElabftwError(f"could not {action}: elabFTW at {self._where} did not answer in "
                                        "time and may still be doing it; run 'metafold resume' later (it looks "
                                        "for the experiment before creating anything)") from None
                 if ambiguous:
-                    raise _Ambiguous(_short(exc)) from None
+                    raise _Ambiguous(self._short(exc)) from None
                 if retry and not last:
                     self._sleep(self._backoff_delay(attempt))
                     continue
-                raise ElabftwError(f"could not {action}: elabFTW at {self.settings.url} did not answer "
-                                   f"({_short(exc)})") from None
+                raise ElabftwError(f"could not {action}: elabFTW at {self._where} did not answer "
+                                   f"({self._short(exc)})") from None
             self.requests_sent += 1
             log.debug("%s %s -> %s", method, path, response.status_code)
             status = response.status_code
@@ -510,9 +513,16 @@ class ElabftwClient:
             if ambiguous and status >= 500:
                 raise _Ambiguous(f"HTTP {status}")
             if status >= 400:
-                raise _error(response, action)
+                raise self._error(response, action)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error(self, response: requests.Response, action: str) -> ElabftwError:
+        return _error(response, action, self._secrets)
+
+    def _short(self, exc: BaseException) -> str:
+        """An exception in a few words, secrets and URL passwords masked."""
+        return scrub(_short(exc), self._secrets)
 
     def _backoff_delay(self, attempt: int) -> float:
         return min(self.backoff * (2 ** attempt), self.max_wait)
@@ -564,7 +574,8 @@ def _decode_metadata(entity: Any) -> Any:
     return entity
 
 
-def _error(response: requests.Response, action: str) -> ElabftwError:
+def _error(response: requests.Response, action: str, secrets: Sequence[str] = ()) -> ElabftwError:
+    """The server's refusal, quoted with the detail it gave and a hint; secrets it echoed are masked."""
     message = ""
     try:
         data = response.json()
@@ -578,6 +589,7 @@ def _error(response: requests.Response, action: str) -> ElabftwError:
     hints = {401: "check the API key", 403: "the API key lacks permission or the entry is locked",
              404: "it does not exist or is not visible to this user"}
     hint = hints.get(response.status_code, "")
+    message = scrub(message, secrets)
     text = f"elabFTW refused to {action}: HTTP {response.status_code}"
     text += f" ({message})" if message else ""
     text += f"; {hint}" if hint else ""

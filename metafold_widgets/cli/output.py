@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ..core.sizes import describe_size
+from ..core.spreadsheet import safe_frame
 from ..errors import TemplateError, UserError
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def frame(data: pd.DataFrame, fmt: str) -> str:
         records = json.loads(data.to_json(orient="records", date_format="iso"))  # NA -> null, dates ISO
         return to_json(records) + "\n"
     if fmt == "csv":
-        return data.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        return safe_frame(data).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     return data.astype(object).fillna("").to_string(index=False) + "\n"
 
 

@@ -2,25 +2,17 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
+from .bounded import ANSWERS_MAX_BYTES, read_text
 from .source import parse_text
 
 
 def load_answers(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The answers in a YAML/JSON file; InputFileError naming the file and line when malformed."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(f"{source}: answers file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{source}: is not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputFileError(f"{source}: cannot be read: {exc.strerror}") from None
-    return answers_from_text(text, source)
+    return answers_from_text(read_text(path, ANSWERS_MAX_BYTES, "answers file"), source)
 
 
 def answers_from_text(text: str, source: str = "<answers>") -> dict[str, Any]:

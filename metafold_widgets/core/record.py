@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from ..errors import InputFileError
 from .atomic import write_atomic
+from .bounded import RECORD_MAX_BYTES, read_json
 from .timestamps import utc_now
 
 RECORD_FILE = "metafold.json"
@@ -207,12 +208,9 @@ def to_json(data: Any) -> str:
 def read_record(project: str | os.PathLike[str]) -> dict[str, Any]:
     """The record of the project folder; InputFileError when missing or unreadable."""
     path = Path(project) / RECORD_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError(f"{project}: not a metafold project (no {RECORD_FILE})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(f"{path}: cannot be read: {exc}") from None
+    if not path.exists() and not path.is_symlink():
+        raise InputFileError(f"{project}: not a metafold project (no {RECORD_FILE})")
+    data = read_json(path, RECORD_MAX_BYTES, "project record")
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise InputFileError(f"{path}: is not a metafold project record")
     return data

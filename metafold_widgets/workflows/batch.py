@@ -9,7 +9,6 @@ is not thread-safe) take turns. The outcome is one row per input row.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import threading
@@ -18,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from ..core.bounded import ANSWERS_MAX_BYTES, read_json
 from ..core.plan import Plan, plan_project
 from ..core.project import check_destination
 from ..core.template import Template
@@ -85,10 +85,7 @@ def read_rows(source: str | os.PathLike[str] | Any) -> list[dict[str, Any]]:
             raise InputFileError(f"{path}: reading Excel files needs openpyxl ({exc}); "
                                  "pip install openpyxl, or save the sheet as CSV") from None
     if suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputFileError(f"{path}: invalid JSON: {exc}") from None
+        data = read_json(path, ANSWERS_MAX_BYTES, "table of answers")
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputFileError(f"{path}: must be a JSON list of objects (one per project)")
         return data

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..adapters.omero import read_project_dataset
+from ..core.bounded import METADATA_MAX_BYTES, read_json
 from ..core.catalogue import TemplateCatalogue
 from ..core.checksums import SUMS_FILES
 from ..core.formats.elabftw import elabftw_value
@@ -21,7 +22,7 @@ from ..core.record import ELABFTW_METADATA_FILE, README_FILE, RECORD_FILE, Integ
 from ..core.systems import SYSTEM_NAMES
 from ..core.template import Template
 from ..core.validation import check_answers
-from ..errors import IntegrationError, MetafoldError
+from ..errors import InputFileError, IntegrationError, MetafoldError
 from ..session import Session
 from .archive import verify
 
@@ -170,8 +171,8 @@ def _files(ctx: _Context) -> Iterable[CheckResult]:
                                        "The log records every step; it is recreated by the next step."))
     metadata_path = ctx.project / ELABFTW_METADATA_FILE
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        metadata = read_json(metadata_path, METADATA_MAX_BYTES, "metadata file")
+    except InputFileError as exc:
         results.append(CheckResult("elabftw-metadata.json", "fail", f"cannot be read: {exc}",
                                    "Run 'metafold sync' to rewrite it from the record."))
         return results
@@ -253,8 +254,8 @@ def _remote(ctx: _Context, system: str, state: IntegrationState) -> list[CheckRe
 def _read_metadata(project: Path) -> dict[str, Any] | None:
     """elabftw-metadata.json of the project, or None when it is missing or not a JSON object."""
     try:
-        data = json.loads((project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        data = read_json(project / ELABFTW_METADATA_FILE, METADATA_MAX_BYTES, "metadata file")
+    except InputFileError:
         return None
     return data if isinstance(data, dict) else None
 

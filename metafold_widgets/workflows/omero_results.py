@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ..core.atomic import write_new_file
 from ..core.record import load_record, log_event
+from ..core.spreadsheet import safe_frame
 from ..errors import UserError
 from ..omero_analysis import AnnotationResult, Progress, annotate_images
 
@@ -46,7 +47,7 @@ def save_results(project: str | os.PathLike[str], table: pd.DataFrame, name: str
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     try:
-        write_new_file(target, table.to_csv(index=False))
+        write_new_file(target, safe_frame(table).to_csv(index=False))
     except FileExistsError:
         raise UserError(f"{target} exists already: choose another name (results are never overwritten)") from None
     log_event(root, record, system=source, action="save_results", result="done",

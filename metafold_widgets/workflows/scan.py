@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
+from ..core.bounded import METADATA_MAX_BYTES, read_json
 from ..core.catalogue import TemplateCatalogue
 from ..core.conditions import referenced_fields
 from ..core.fields import Field, Group
@@ -326,12 +327,12 @@ def _id_column(values: list[Any]) -> Any:
 
 
 def _read_json(path: str) -> Any:
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    """A project's JSON file: a regular file of bounded size and nesting (a FIFO, a link to a
+    device or a huge file is a row with an error, never a hang)."""
     try:
-        return json.loads(raw)
-    except ValueError as exc:  # not JSON, or not UTF-8
-        raise ValueError(f"{os.path.basename(path)} is not valid JSON: {exc}") from None
+        return read_json(path, METADATA_MAX_BYTES, "project file")
+    except InputFileError as exc:
+        raise ValueError(str(exc).replace(os.path.dirname(path) + os.sep, "")) from None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import stat
 import zipfile
@@ -18,12 +17,13 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Sequence
 
 from ...core.atomic import staged_file
+from ...core.bounded import METADATA_MAX_BYTES, read_json
 from ...core.checksums import BUFFER_SIZE, FileChangedError, ListedFile, list_files
 from ...core.readme import render_experiment_body
 from ...core.record import ELABFTW_METADATA_FILE, ProjectRecord, load_record, to_json
 from ...core.template import Template
 from ...core.timestamps import utc_now
-from ...errors import UserError
+from ...errors import InputFileError, UserError
 from ...session import Session
 from .archive import appeared, check_free
 from .context import record_template
@@ -83,10 +83,10 @@ def _export_files(project: Path, record: ProjectRecord, include_files: bool) -> 
 def project_metadata(project: Path, record: ProjectRecord) -> dict[str, Any]:
     """The project's elabFTW metadata: ``elabftw-metadata.json``, else the one planned for elabFTW."""
     try:
-        data = json.loads((project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8"))
+        data = read_json(project / ELABFTW_METADATA_FILE, METADATA_MAX_BYTES, "metadata file")
         if isinstance(data, dict):
             return data
-    except (OSError, ValueError):
+    except InputFileError:
         pass
     payload = record.integration("elabftw").payload or {}
     return dict(payload.get("metadata") or {})

@@ -6,13 +6,14 @@ Nothing is invented.
 """
 from __future__ import annotations
 
-import json
 import platform
 from typing import Any, Mapping, Sequence
 
 from ..._version import __version__
+from ...core.bounded import METADATA_MAX_BYTES, read_json
 from ...core.checksums import SUMS_FILES, ListedFile
 from ...core.record import ELABFTW_METADATA_FILE, RECORD_FILE
+from ...errors import InputFileError
 from .context import FactContext
 from .manifest import MANIFEST_FILE
 from .people import AUTHOR, PRINCIPAL_INVESTIGATOR, answer_for, project_people, stated_license, with_role
@@ -91,10 +92,10 @@ def _labels(ctx: FactContext) -> tuple[dict[str, str], dict[str, str]]:
         return ({f.key: f.label for f in ctx.template.fields},
                 {f.key: group_labels[f.group] for f in ctx.template.fields if f.group in group_labels})
     try:
-        metadata = json.loads((ctx.project / ELABFTW_METADATA_FILE).read_text(encoding="utf-8"))
+        metadata = read_json(ctx.project / ELABFTW_METADATA_FILE, METADATA_MAX_BYTES, "metadata file")
         keys = metadata["metafold"]["field_keys"]
         return {key: label for label, key in keys.items()}, {}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputFileError, KeyError, TypeError, AttributeError):
         return {}, {}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ...core.atomic import write_atomic
+from ...core.spreadsheet import safe_frame
 from ...errors import IntegrationError
 from .context import FactContext
 
@@ -120,7 +121,7 @@ def _read_omero(ctx: FactContext, dataset_id: int, facts: dict[str, Any]) -> Non
     folder.mkdir(parents=True, exist_ok=True)
     for frame, suffix in ((images, "images"), (pairs, "key_values")):
         name = f"dataset_{dataset_id}_{suffix}.csv"
-        write_atomic(folder / name, frame.to_csv(index=False))
+        write_atomic(folder / name, safe_frame(frame).to_csv(index=False))
         facts["files"].append(f"{OMERO_FOLDER}/{name}")
     facts.update(read_live=True, image_count=int(len(images)), total_pixels=_pixels(images))
 
