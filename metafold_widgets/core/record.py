@@ -247,7 +247,9 @@ def assert_no_secrets(data: Any, path: str = "") -> None:
 def load_record(project: str | os.PathLike[str]) -> ProjectRecord:
     """The project folder's record as a :class:`ProjectRecord`; InputFileError naming the file and
     key when it is missing, unreadable or malformed."""
-    return ProjectRecord.from_dict(read_record(project), str(Path(project) / RECORD_FILE))
+    record = ProjectRecord.from_dict(read_record(project), str(Path(project) / RECORD_FILE))
+    record.log_path(project)  # a record that points outside its project is refused when read
+    return record
 
 
 def save_record(project: str | os.PathLike[str], record: ProjectRecord) -> None:

@@ -19,7 +19,7 @@ def safe_frame(frame: Any) -> Any:
     """A copy of a pandas DataFrame whose text cells (and column names) are :func:`safe_cell`."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if getattr(safe[column].dtype, "kind", "") in ("O", "U", "S", "T"):  # object and string columns
             safe[column] = safe[column].map(safe_cell)
     safe.columns = [safe_cell(str(column)) for column in safe.columns]
     return safe

@@ -282,7 +282,7 @@ class FakeElabftw:
             return self._error_reply(ApiError(429, f"Too many requests: retry after {retry} s.",
                                               {"Retry-After": retry}))
         assert fault.code is not None
-        return self._error_reply(ApiError(fault.code, "Injected fault (FakeElabftw)."))
+        return self._error_reply(ApiError(fault.code, fault.detail))
 
     def _error_reply(self, error: ApiError) -> Reply:
         """The error body of this release: 5.1-5.3 ``{code, message: phrase, description: detail}``

@@ -28,13 +28,15 @@ class Fault:
     code: int | None = None
     retry_after: int | None = None
     seconds: float = 0.0
+    detail: str = "Injected fault (FakeElabftw)."
 
     @classmethod
-    def status(cls, code: int = 500) -> Fault:
-        """Answer with this error status (JSON Error body); the request is not applied."""
+    def status(cls, code: int = 500, detail: str | None = None) -> Fault:
+        """Answer with this error status (JSON Error body, ``detail`` as its text: a proxy or a server
+        may echo what it was sent, the request headers included); the request is not applied."""
         if code < 400:
             raise ValueError("a status fault needs an error status (>= 400)")
-        return cls("status", code=code)
+        return cls("status", code=code, detail=detail or cls.detail)
 
     @classmethod
     def rate_limited(cls, retry_after: int = 1) -> Fault:
