@@ -58,10 +58,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-import Ice  # noqa: I001
+# isort: off
 import omero
-import omero.cmd
 import omero.gateway  # before Ice and omero.cmd: omero-py needs omero.model loaded first
+import Ice
+import omero.cmd
+# isort: on
 from omero.gateway import ServiceOptsDict
 from omero.model import ExperimenterGroupI, GroupExperimenterMapI, PermissionsI
 from omero.rtypes import rbool, rstring
