@@ -12,6 +12,7 @@
 ``manifest``       the manifest and checksum files
 ``archive``        tar.gz and zip archives (``archive_writers``: the two formats)
 ``verify``         verifying a folder or an archive
+``unpacking``      what comes out of an archive, bounded (sizes, ratio, total)
 ``rocrate``        RO-Crate 1.1 entities and documents
 ``eln_read``       the ``.eln`` format's names, and reading one
 ``eln_crate``      the RO-Crate of an ``.eln`` export

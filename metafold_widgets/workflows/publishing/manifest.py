@@ -7,17 +7,23 @@ A folder gets three files at its top, written last:
 * ``SHA256SUMS`` and ``MD5SUMS``: one ``<hex>  <relative path>`` line per file (the
   manifest included, the checksum files themselves not), so ``sha256sum -c SHA256SUMS``
   and ``md5sum -c MD5SUMS`` verify the folder without this product.
+
+Reading them back (:func:`read_sums_file`, :func:`parse_sums_bytes`) trusts nothing: only
+a regular file inside the folder is read (never a symbolic link, a pipe or a device), and
+at most :data:`MAX_SUMS_BYTES` of it.
 """
 from __future__ import annotations
 
 import getpass
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..._version import __version__
 from ...core.atomic import write_atomic
+from ...core.bounded import read_bytes
 from ...core.checksums import (
     ALGORITHMS,
     SUMS_FILES,
@@ -28,13 +34,16 @@ from ...core.checksums import (
     hash_bytes,
     hash_files,
     list_files,
+    parse_sums,
 )
 from ...core.record import to_json
 from ...core.timestamps import utc_now
+from ...errors import InputFileError
 
 MANIFEST_FILE = "MANIFEST.json"
 MANIFEST_FORMAT = "metafold-manifest"
 TRAILER_FILES = (MANIFEST_FILE, *SUMS_FILES.values())
+MAX_SUMS_BYTES = 64 << 20  # a checksum file; about 600,000 files listed
 
 
 @dataclass(frozen=True)
@@ -111,3 +120,27 @@ def login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def read_sums_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """What the checksum file at ``path`` lists (relative path -> hex digest).
+
+    It must be a regular file, not a symbolic link: a link would make a folder verify against
+    a file from anywhere (and show its first line). InputFileError when it is a link, a pipe,
+    a device or larger than :data:`MAX_SUMS_BYTES`; FileProblem for a line that is no checksum line.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise InputFileError(f"{os.fspath(path)}: checksum file not found") from None
+    except OSError as exc:
+        raise InputFileError(f"{os.fspath(path)}: cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise InputFileError(f"{os.fspath(path)} is a symbolic link; a checksum file must be a regular file "
+                             "inside the folder it verifies, so it was not read")
+    return parse_sums_bytes(read_bytes(path, MAX_SUMS_BYTES, "checksum file"), os.fspath(path))
+
+
+def parse_sums_bytes(data: bytes, source: str) -> dict[str, str]:
+    """What a checksum file's content lists; names that are not UTF-8 are kept byte for byte (surrogateescape)."""
+    return parse_sums(data.decode("utf-8", "surrogateescape"), source)

@@ -4,36 +4,58 @@
 (``SHA256SUMS``, ``MD5SUMS``) and lists each mismatch, missing and extra file; an
 archive's own ``<archive>.sha256`` beside it is checked too. Archive members are read
 once, in order, and checksummed as they stream by.
+
+What is verified may be hostile. A folder given as a symbolic link is refused (it would
+verify some other folder under this one's name); checksum files must be regular files
+inside the folder, never links; listed names that leave the folder are problems, not
+paths to read. Archives are read within an expansion budget (see :mod:`.unpacking`), so
+a zip bomb or a member declaring an absurd size is refused instead of read for hours.
 """
 from __future__ import annotations
 
+import bz2
+import functools
 import gzip
-import hashlib
+import io
+import lzma
 import os
 import re
+import stat
 import tarfile
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Callable, Iterator, Mapping
 
+from ...core.bounded import read_bytes
 from ...core.checksums import (
     ALGORITHMS,
-    BUFFER_SIZE,
     SUMS_FILES,
     FileProblem,
     HashProgress,
     ListedFile,
     hash_files,
     list_files,
-    parse_sums,
 )
 from ...errors import InputFileError
+from . import manifest
 from .archive import SIDECAR_SUFFIX
+from .manifest import parse_sums_bytes, read_sums_file
+from .unpacking import (
+    ZIP_DAMAGE,
+    BudgetedReader,
+    ExpansionBudget,
+    open_archive,
+    read_capped,
+    read_member,
+    zip_member_problem,
+)
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_DAMAGED = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile)
+_DAMAGED = (*ZIP_DAMAGE, tarfile.TarError, lzma.LZMAError, OSError)  # bz2 and gzip say "damaged" with an OSError
+MAX_SIDECAR_BYTES = 64 << 10  # <archive>.sha256: one line
+MAX_TAR_HEADER_BYTES = 1 << 20  # a tar header with its long names and pax records; real ones take a few kB
+TAR_READ_BYTES = 64 << 10  # read-ahead of the tar stream (part of what a header section counts)
 
 
 @dataclass
@@ -78,21 +100,37 @@ def verify(path: str | os.PathLike[str], *, workers: int | None = None,
     InputFileError when there is nothing to verify against.
     """
     target = Path(path)
+    if target.is_symlink() and target.is_dir():
+        raise InputFileError(f"{path} is a symbolic link to a folder ({os.path.realpath(target)}); give that folder "
+                             "itself, so that what is verified is what is named")
     if target.is_dir():
         return _verify_folder(target, workers, progress)
-    if not target.is_file():
-        raise InputFileError(f"{path} does not exist")
-    if zipfile.is_zipfile(target):
-        members = _zip_members
-    elif _is_tar(target):
-        members = _tar_members
-    else:
-        raise InputFileError(f"{path} is neither a folder nor a tar.gz or zip archive")
-    try:
-        report = _verify_members(target, members(target))
-    except _DAMAGED as exc:
-        raise InputFileError(f"{path}: the archive is damaged ({type(exc).__name__}: {exc})") from None
+    with open_archive(target) as handle:
+        budget = ExpansionBudget(target, os.fstat(handle.fileno()).st_size)
+        try:
+            if zipfile.is_zipfile(handle):
+                report = _verify_members(target, _zip_members(handle, budget), budget)
+            else:
+                stream = _tar_stream(handle)
+                if stream is None:
+                    raise InputFileError(f"{path} is neither a folder nor a tar.gz or zip archive")
+                report = _verify_members(target, _tar_members(stream, budget), None)
+        except _DAMAGED as exc:
+            return _damaged(target, f"the archive is damaged ({type(exc).__name__}: {exc})")
     _check_sidecar(target, report)
+    return report
+
+
+def _damaged(target: Path, damage: str) -> VerifyReport:
+    """The report on an archive that cannot be read to its end.
+
+    A finding when the archive's own checksum says it changed; else an InputFileError.
+    """
+    report = VerifyReport(target)
+    _check_sidecar(target, report)
+    if not report.mismatched:
+        raise InputFileError(f"{target}: {damage}")
+    report.problems.append(damage)
     return report
 
 
@@ -114,20 +152,28 @@ def _verify_folder(folder: Path, workers: int | None, progress: HashProgress | N
 
 def _checksum_root(folder: Path) -> Path:
     """The folder holding the checksum files: ``folder`` or its single sub-folder (an unpacked archive)."""
-    if any((folder / name).is_file() for name in SUMS_FILES.values()):
+    if _has_sums(folder):
         return folder
     subfolders = [p for p in folder.iterdir() if p.is_dir()]
-    if len(subfolders) == 1 and any((subfolders[0] / name).is_file() for name in SUMS_FILES.values()):
+    if len(subfolders) == 1 and _has_sums(subfolders[0]):
+        if subfolders[0].is_symlink():
+            raise InputFileError(f"{subfolders[0]} is a symbolic link to a folder ({os.path.realpath(subfolders[0])}); "
+                                 "give that folder itself, so that what is verified is what is named")
         return subfolders[0]
     raise InputFileError(f"{folder}: no {' or '.join(SUMS_FILES.values())} to verify against")
+
+
+def _has_sums(folder: Path) -> bool:
+    """True when ``folder`` holds a checksum file (of any kind: a link is refused when it is read)."""
+    return any(os.path.lexists(folder / name) for name in SUMS_FILES.values())
 
 
 def _expected(root: Path, report: VerifyReport) -> dict[str, dict[str, str]]:
     expected: dict[str, dict[str, str]] = {}
     for algorithm, name in SUMS_FILES.items():
         path = root / name
-        if path.is_file():
-            expected[algorithm] = parse_sums(path.read_text(encoding="utf-8", errors="surrogateescape"), str(path))
+        if os.path.lexists(path):
+            expected[algorithm] = read_sums_file(path)
             report.checksum_files.append(name)
     return expected
 
@@ -161,32 +207,83 @@ def _compare(expected: Mapping[str, Mapping[str, str]], actual: Mapping[str, Map
 
 # Archives: members are read once, in order, and checksummed as they stream by.
 
-Member = tuple[str, str, Any]  # (name, kind: "file" | "dir" | "other", reader factory)
+Member = tuple[str, str, Callable[[], IO[bytes] | None], str]
+"""``(name, kind, opener, problem)``: kind ``file``, ``dir`` or ``other`` (then ``problem`` says why)."""
+
+_DECOMPRESSORS: tuple[tuple[bytes, Callable[[IO[bytes]], io.BufferedIOBase]], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    (b"BZh", lambda raw: bz2.BZ2File(raw)),
+    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
+)
 
 
-def _is_tar(path: Path) -> bool:
+def _tar_stream(handle: IO[bytes]) -> IO[bytes] | io.BufferedIOBase | None:
+    """The decompressed tar stream of ``handle`` (gzip, bzip2, xz or none), or None when it holds no tar.
+
+    Only the first header is read to decide: ``tarfile.is_tarfile`` would read the first
+    member whole, and a hostile one can be a header of gigabytes.
+    """
+    handle.seek(0)
+    magic = handle.read(6)
+    opener = next((open_ for prefix, open_ in _DECOMPRESSORS if magic.startswith(prefix)), None)
+
+    def decompressed() -> IO[bytes] | io.BufferedIOBase:
+        handle.seek(0)
+        return opener(handle) if opener is not None else handle
+
     try:
-        return tarfile.is_tarfile(path)
-    except OSError:
-        return False
+        tarfile.TarInfo.frombuf(decompressed().read(tarfile.BLOCKSIZE), "utf-8", "surrogateescape")
+    except (*_DAMAGED, tarfile.HeaderError):
+        return None
+    return decompressed()
 
 
-def _tar_members(path: Path) -> Iterator[Member]:
-    with tarfile.open(path, "r|*") as tar:
-        for member in tar:
-            kind = "file" if member.isfile() else "dir" if member.isdir() else "other"
-            yield member.name, kind, (lambda m=member: tar.extractfile(m))
+def _tar_members(stream: IO[bytes] | io.BufferedIOBase, budget: ExpansionBudget) -> Iterator[Member]:
+    """The members of a tar stream; every byte out of it is counted by ``budget``.
+
+    Headers (with their long names and pax records, which tarfile reads whole) are held to
+    :data:`MAX_TAR_HEADER_BYTES` each.
+    """
+    reader = BudgetedReader(stream, budget)
+    reader.limit_section(MAX_TAR_HEADER_BYTES, "the first tar header")
+    with tarfile.open(fileobj=io.BufferedReader(reader, TAR_READ_BYTES), mode="r|") as tar:
+        while True:
+            member = tar.next()
+            reader.limit_section(None)
+            if member is None:
+                return
+            reader.member = member.name
+            if member.isfile():
+                budget.admit(member.name, member.size)
+                yield member.name, "file", functools.partial(tar.extractfile, member), ""
+            elif member.isdir():
+                yield member.name, "dir", (lambda: None), ""
+            else:
+                yield member.name, "other", (lambda: None), "not a regular file (links and devices are not verified)"
+            reader.limit_section(MAX_TAR_HEADER_BYTES, f"the tar header after {member.name}")
 
 
-def _zip_members(path: Path) -> Iterator[Member]:
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            yield info.filename, "dir" if info.is_dir() else "file", (lambda i=info: archive.open(i))
+def _zip_members(handle: IO[bytes], budget: ExpansionBudget) -> Iterator[Member]:
+    """The members of a zip; the sizes they all declare are held to ``budget`` before any is read."""
+    with zipfile.ZipFile(handle) as archive:
+        infos = archive.infolist()
+        for info in infos:
+            if not info.is_dir() and zip_member_problem(info) is None:
+                budget.admit(info.filename, info.file_size)
+        for info in infos:
+            problem = zip_member_problem(info)
+            if info.is_dir():
+                yield info.filename, "dir", (lambda: None), ""
+            elif problem:
+                yield info.filename, "other", (lambda: None), f"{problem}; not verified"
+            else:
+                yield info.filename, "file", functools.partial(archive.open, info), ""
 
 
-def _verify_members(target: Path, members: Iterator[Member]) -> VerifyReport:
+def _verify_members(target: Path, members: Iterator[Member], budget: ExpansionBudget | None) -> VerifyReport:
+    """Verify an archive's members; ``budget`` counts what they give (None when the stream counts already)."""
     report = VerifyReport(target)
-    actual, sums = _read_members(members, report)
+    actual, sums = _read_members(target, members, budget, report)
     prefix, expected = _archived_sums(target, sums, report)
     start = f"{prefix}/" if prefix else ""
     present = {name[len(start):]: digests for name, digests in actual.items() if name.startswith(start)}
@@ -198,21 +295,35 @@ def _verify_members(target: Path, members: Iterator[Member]) -> VerifyReport:
     return report
 
 
-def _read_members(members: Iterator[Member],
+def _read_members(target: Path, members: Iterator[Member], budget: ExpansionBudget | None,
                   report: VerifyReport) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
-    """``({member: checksums}, {checksum file member: content})``; unsafe and odd members are problems."""
+    """``({member: checksums}, {checksum file member: content})``; unsafe and odd members are problems.
+
+    Every file member is read to its end, even an unsafe one (its bytes are only counted),
+    so that a tar stream moves on to the next header without a skip of its own.
+    """
     actual: dict[str, dict[str, str]] = {}
     sums: dict[str, bytes] = {}
-    for raw_name, kind, opener in members:
+    for raw_name, kind, opener, problem in members:
         name = raw_name[2:] if raw_name.startswith("./") else raw_name
-        if _unsafe(name.rstrip("/")):
+        unsafe = _unsafe(name.rstrip("/"))
+        if unsafe:
             report.problems.append(f"{raw_name}: archive member with a path that leaves the archive's folder")
         elif kind == "other":
-            report.problems.append(f"{name}: not a regular file (links and devices are not verified)")
-        elif kind == "file" and _is_sums_file(name):
-            sums[name] = _read_all(opener())
-        elif kind == "file":
-            actual[name] = _digest_stream(opener())
+            report.problems.append(f"{name}: {problem}")
+        if kind != "file":
+            continue
+        stream = opener()
+        assert stream is not None  # kinds are sorted out before: every "file" opens
+        with stream:
+            if unsafe:
+                read_member(stream, archive=target, member=name, budget=budget, algorithms=())
+            elif _is_sums_file(name):
+                sums[name] = read_capped(stream, manifest.MAX_SUMS_BYTES, archive=target, member=name,
+                                         budget=budget)
+            else:
+                actual[name] = read_member(stream, archive=target, member=name, budget=budget,
+                                           algorithms=ALGORITHMS)
     return actual, sums
 
 
@@ -234,38 +345,26 @@ def _archived_sums(target: Path, sums: Mapping[str, bytes],
     for algorithm, file_name in SUMS_FILES.items():
         member = f"{prefix}/{file_name}" if prefix else file_name
         if member in sums:
-            expected[algorithm] = parse_sums(sums[member].decode("utf-8", "surrogateescape"), member)
+            expected[algorithm] = parse_sums_bytes(sums[member], member)
             report.checksum_files.append(file_name)
     return prefix, expected
 
 
-def _read_all(handle: IO[bytes] | None) -> bytes:
-    assert handle is not None
-    with handle:
-        return handle.read()
-
-
-def _digest_stream(handle: IO[bytes] | None) -> dict[str, str]:
-    assert handle is not None
-    hashers = {name: hashlib.new(name) for name in ALGORITHMS}
-    with handle:
-        while True:
-            chunk = handle.read(BUFFER_SIZE)
-            if not chunk:
-                break
-            for hasher in hashers.values():
-                hasher.update(chunk)
-    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
-
-
 def _check_sidecar(target: Path, report: VerifyReport) -> None:
-    """Check ``<archive>.sha256`` (the archive's own checksum) when it is there."""
+    """Check ``<archive>.sha256`` (the archive's own checksum) when it is there: a regular file, not a link."""
     sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
+    try:
+        info = os.lstat(sidecar)
+    except OSError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        report.problems.append(f"{sidecar.name} is {kind}; the archive's checksum must be a regular file beside it, "
+                               "so it was not read")
         return
     try:
-        listed = parse_sums(sidecar.read_text(encoding="utf-8"), str(sidecar))
-    except FileProblem as exc:
+        listed = parse_sums_bytes(read_bytes(sidecar, MAX_SIDECAR_BYTES, "checksum file"), str(sidecar))
+    except (FileProblem, InputFileError) as exc:
         report.problems.append(str(exc))
         return
     wanted = listed.get(target.name)
