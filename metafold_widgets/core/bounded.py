@@ -7,6 +7,7 @@ fails with :class:`~metafold_widgets.errors.InputFileError` naming the file inst
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -22,20 +23,27 @@ METADATA_MAX_BYTES = 32 * 1024 * 1024
 MAX_NESTING = 200
 
 
-def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> bytes:
+def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file", *,
+               follow_links: bool = True) -> bytes:
     """The content of a regular file of at most ``max_bytes``; InputFileError otherwise.
 
     The size is checked on the open file before reading, and the read stops one byte past
-    the cap, so a file that grows meanwhile cannot exceed it either.
+    the cap, so a file that grows meanwhile cannot exceed it either. Without ``follow_links``
+    a symbolic link is refused by the open itself (no window between a check and the read).
     """
     name = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(name, flags)
     except FileNotFoundError:
         raise InputFileError(f"{name}: {what} not found") from None
     except IsADirectoryError:
         raise InputFileError(f"{name}: is a folder, not a file ({what} expected)") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise InputFileError(f"{name}: is a symbolic link; a {what} must be a regular file here") from None
         raise InputFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)

@@ -138,7 +138,9 @@ def read_sums_file(path: str | os.PathLike[str]) -> dict[str, str]:
     if stat.S_ISLNK(info.st_mode):
         raise InputFileError(f"{os.fspath(path)} is a symbolic link; a checksum file must be a regular file "
                              "inside the folder it verifies, so it was not read")
-    return parse_sums_bytes(read_bytes(path, MAX_SUMS_BYTES, "checksum file"), os.fspath(path))
+    # the lstat above names the problem; the no-follow open closes the window after it
+    data = read_bytes(path, MAX_SUMS_BYTES, "checksum file", follow_links=False)
+    return parse_sums_bytes(data, os.fspath(path))
 
 
 def parse_sums_bytes(data: bytes, source: str) -> dict[str, str]:
