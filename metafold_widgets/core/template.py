@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+import time
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping
@@ -30,6 +31,7 @@ from .fields import (
 from .folders import FolderTree, parse_folder_tree
 from .names import relative_path_problem
 from .options_sources import known_options_sources
+from .patterns import pattern_problem
 from .source import Located
 from .values import ValueProblem, coerce
 
@@ -54,6 +56,9 @@ CONVENTIONAL_ROLES = {
 _KEY = re.compile(r"^[^\W\d][\w-]*$")
 _NAME_KEYS = ("project_identifier", "project_id", "experiment_title", "title", "project_name", "name")
 MAX_FIELDS = 5_000
+# Trying every pattern on hostile answers takes a sound template milliseconds; a template whose
+# patterns each stay just under their own limit must not stall its loading for minutes either.
+PATTERNS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class _TemplateBuilder:
         self.located = located
         self.problems: list[TemplateProblem] = list(located.problems)
         self.paths: dict[str, tuple] = {}  # key -> source path, for located messages
+        self.pattern_seconds = PATTERNS_SECONDS  # left for trying patterns on hostile answers
 
     def report(self, path: tuple, message: str, key: str | None = None) -> None:
         self.problems.append(self.located.problem(path, message, key))
@@ -263,12 +269,6 @@ class _TemplateBuilder:
             return int(value) if whole else value
 
         pattern = spec.get("pattern")
-        if pattern is not None:
-            try:
-                re.compile(str(pattern))
-            except re.error as exc:
-                self.report(path + ("pattern",), f"pattern is not a valid regular expression: {exc}", key)
-                pattern = None
         units = spec.get("units") or ()
         if isinstance(units, (str, int, float)) and not isinstance(units, bool):
             units = (units,)
@@ -309,6 +309,8 @@ class _TemplateBuilder:
             max_selections=number("max_selections", whole=True, minimum=0),
             condition=condition, validation_message=str(spec.get("validation_message") or ""),
             readonly=bool(spec.get("readonly", False)), group=group)
+        if result.pattern is not None:
+            result = self._field_pattern(result, result.pattern, path)
         if result.step is not None and result.step <= 0:
             self.report(path + ("step",), "'step' must be greater than 0", key)
             result = replace(result, step=None)
@@ -321,6 +323,20 @@ class _TemplateBuilder:
             except ValueProblem as exc:
                 self.report(path + ("default",), f"default {exc}", key)
         return result
+
+    def _field_pattern(self, result: Field, pattern: str, path: tuple) -> Field:
+        """The field, without its pattern when the pattern is invalid or too slow (reported)."""
+        if self.pattern_seconds <= 0:
+            problem: str | None = ("pattern takes too long to check an answer: the template's patterns "
+                                   f"together need more than {PATTERNS_SECONDS:g} s")
+        else:
+            started = time.monotonic()
+            problem = pattern_problem(pattern, result.max_length)
+            self.pattern_seconds -= time.monotonic() - started
+        if problem is None:
+            return result
+        self.report(path + ("pattern",), problem, result.key)
+        return replace(result, pattern=None)
 
     def _check_bounds(self, result: Field, path: tuple, spec: Mapping) -> Field:
         """Report impossible bounds; returns the field with date/time bounds in canonical form."""

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from .fields import CHOICE_TYPES, LINK_TYPES, MULTI_CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES, Field, Option
+from .patterns import PatternError, PatternTimeout, search
 
 _TRUE = {"true", "yes", "on", "1", "y", "checked", "x"}
 _FALSE = {"false", "no", "off", "0", "n", "unchecked", ""}
@@ -72,10 +73,11 @@ def constraint_problems(field: Field, value: Any, now: dt.datetime | None = None
     if isinstance(value, str) and field.type in TEXT_TYPES + LINK_TYPES:
         if field.min_length is not None and len(value) < field.min_length:
             problems.append(f"must be at least {field.min_length} characters long (it has {len(value)})")
-        if field.max_length is not None and len(value) > field.max_length:
+        too_long = field.max_length is not None and len(value) > field.max_length
+        if too_long:
             problems.append(f"must be at most {field.max_length} characters long (it has {len(value)})")
-        if field.pattern and not re.search(field.pattern, value):
-            problems.append(f"does not match the expected format {field.pattern}")
+        if field.pattern and not too_long:  # a too-long answer is wrong anyway: never spend time matching it
+            problems.extend(_pattern_problems(field.pattern, value))
         if field.type == "email" and not _EMAIL.match(value):
             problems.append("must be an email address like name@example.org")
         if field.type == "url" and not _is_url(value):
@@ -95,6 +97,19 @@ def constraint_problems(field: Field, value: Any, now: dt.datetime | None = None
         if field.max_selections is not None and count > field.max_selections:
             problems.append(f"allows at most {field.max_selections} selections (has {count})")
     return problems
+
+
+def _pattern_problems(pattern: str, value: str) -> list[str]:
+    """Why ``value`` breaks the field's pattern, checked within the time limit of :mod:`.patterns`."""
+    try:
+        if search(pattern, value):
+            return []
+    except PatternTimeout:
+        return [f"could not be checked against the expected format {pattern} in time (the pattern is too "
+                "slow for this answer: shorten the answer, or ask the template's author to simplify the pattern)"]
+    except PatternError as exc:
+        return [f"cannot be checked: the field's {exc}"]
+    return [f"does not match the expected format {pattern}"]
 
 
 def bound_value(field: Field, bound: Any, now: dt.datetime | None = None) -> Any:
