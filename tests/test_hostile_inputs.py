@@ -216,3 +216,41 @@ def test_no_file_outside_the_project_is_read_or_written(tmp_path_factory, log, n
     touched = {str(Path(p).resolve()) for p in _OPENED if not os.path.isabs(p) or p.startswith(str(root))}
     assert str(outside.resolve()) not in touched
     assert sorted(p.name for p in root.iterdir()) == ["out", "outside.txt", "projects"]
+
+
+# --- answers from a server that is not what it claims -------------------------------------------
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+HUGE = b'{"elabftw_version": "5.6.12", "x": "' + b"a" * 70_000_000 + b'"}'
+
+
+@pytest.mark.parametrize("body", [DEEP, HUGE], ids=["deep", "huge"])
+def test_a_hostile_server_answer_is_bounded(body):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ElabftwClient(ElabftwSettings(f"http://127.0.0.1:{server.server_address[1]}", Secret("1-abcdefgh")),
+                               sleep=lambda s: None, retries=0)
+        with pytest.raises(MetafoldError, match="not JSON|more than"):
+            client.info()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -33,8 +33,9 @@ import requests
 
 from ..config import ElabftwSettings
 from ..core.atomic import staged_file
+from ..core.bounded import parse_json
 from ..core.redact import mask_url, scrub, without_credentials
-from ..errors import ElabftwError
+from ..errors import ElabftwError, MetafoldError
 
 log = logging.getLogger("metafold_widgets.elabftw")
 
@@ -56,6 +57,7 @@ LINK_FIELD_TYPES = ("items", "experiments")
 # ``GET /experiments/{id}?format=...`` (the API description's list)
 EXPORT_FORMATS = ("csv", "eln", "elnhtml", "json", "pdf", "pdfa", "qrpdf", "qrpng", "zip", "zipa")
 DOWNLOAD_CHUNK = 1 << 20
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a JSON answer (lists of experiments included) is far smaller
 
 
 @dataclass(frozen=True)
@@ -465,14 +467,24 @@ class ElabftwClient:
             offset += PAGE_SIZE
 
     def _json(self, method: str, path: str, *, action: str, **kwargs: Any) -> Any:
-        response = self._request(method, path, action=action, **kwargs)
-        if not response.content:
+        """The JSON answer of one call, read up to :data:`MAX_ANSWER_BYTES` and nested at most
+        as deep as :func:`~metafold_widgets.core.bounded.parse_json` allows: a server's answer is
+        untrusted input too."""
+        response = self._request(method, path, action=action, stream=True, **kwargs)
+        with response:
+            body = bytearray()
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise ElabftwError(f"elabFTW answered '{action}' with more than {MAX_ANSWER_BYTES:,} bytes; "
+                                       f"is {self._where} an elabFTW server?", response.status_code)
+        if not body:
             return None
         try:
-            return response.json()
-        except ValueError:
-            raise ElabftwError(f"elabFTW answered '{action}' with something that is not JSON "
-                               f"(HTTP {response.status_code}); is {self._where} an elabFTW server?",
+            return parse_json(bytes(body), f"elabFTW's answer to '{action}'")
+        except MetafoldError:
+            raise ElabftwError(f"elabFTW answered '{action}' with something that is not JSON (or is nested too "
+                               f"deeply) (HTTP {response.status_code}); is {self._where} an elabFTW server?",
                                response.status_code) from None
 
     def _request(self, method: str, path: str, *, action: str, retry: bool | None = None,
