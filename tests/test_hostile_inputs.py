@@ -225,18 +225,35 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE = b'{"elabftw_version": "5.6.12", "x": "' + b"a" * 70_000_000 + b'"}'
 
 
-@pytest.mark.parametrize("body", [DEEP, HUGE], ids=["deep", "huge"])
-def test_a_hostile_server_answer_is_bounded(body):
+class _Endless:
+    """A body that never ends: a refusal is read only as far as its detail could reach."""
+
+
+SERVER_ANSWERS = {
+    "deep": (200, DEEP, "not JSON|more than"),
+    "huge": (200, HUGE, "more than"),
+    "deep refusal": (400, DEEP, r"HTTP 400"),
+    "endless refusal": (400, _Endless, r"HTTP 400"),
+    "long detail": (400, b'{"message": "' + b"x" * 10_000 + b'"}', r"HTTP 400 \(x{500}\)"),
+}
+
+
+@pytest.mark.parametrize("status, body, expected", SERVER_ANSWERS.values(), ids=SERVER_ANSWERS.keys())
+def test_a_hostile_server_answer_is_bounded(status, body, expected):
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Answer(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            if body is not _Endless:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             try:
+                if body is _Endless:
+                    while True:
+                        self.wfile.write(b"[" * 65536)
                 self.wfile.write(body)
             except OSError:
                 pass
@@ -245,12 +262,14 @@ def test_a_hostile_server_answer_is_bounded(body):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         client = ElabftwClient(ElabftwSettings(f"http://127.0.0.1:{server.server_address[1]}", Secret("1-abcdefgh")),
                                sleep=lambda s: None, retries=0)
-        with pytest.raises(MetafoldError, match="not JSON|more than"):
+        with pytest.raises(MetafoldError, match=expected) as failure:
             client.info()
+        assert len(str(failure.value)) < 1000
     finally:
         server.shutdown()
         server.server_close()

@@ -58,6 +58,8 @@ LINK_FIELD_TYPES = ("items", "experiments")
 EXPORT_FORMATS = ("csv", "eln", "elnhtml", "json", "pdf", "pdfa", "qrpdf", "qrpng", "zip", "zipa")
 DOWNLOAD_CHUNK = 1 << 20
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a JSON answer (lists of experiments included) is far smaller
+MAX_ERROR_BYTES = 64 * 1024  # a refusal's body: its detail is one sentence
+MAX_ERROR_DETAIL = 500  # characters of that detail quoted in a message
 
 
 @dataclass(frozen=True)
@@ -589,15 +591,16 @@ def _decode_metadata(entity: Any) -> Any:
 def _error(response: requests.Response, action: str, secrets: Sequence[str] = ()) -> ElabftwError:
     """The server's refusal, quoted with the detail it gave and a hint; secrets it echoed are masked."""
     message = ""
+    body = _error_body(response)
     try:
-        data = response.json()
+        data = parse_json(body, "elabFTW's refusal")
         if isinstance(data, dict):
-            parts = [str(data.get(k) or "").strip() for k in ("message", "description")]
+            parts = [str(data.get(k) or "").strip()[:MAX_ERROR_DETAIL] for k in ("message", "description")]
             # 5.1-5.3 put the detail in description, 5.4+ in message: keep the detail, not the phrase
             detail = [p for p in parts if p and p not in GENERIC_PHRASES]
             message = " - ".join(dict.fromkeys(detail or [p for p in parts if p]))
-    except ValueError:
-        message = response.text.strip()[:200]
+    except MetafoldError:
+        message = body.decode("utf-8", "replace").strip()[:200]
     hints = {401: "check the API key", 403: "the API key lacks permission or the entry is locked",
              404: "it does not exist or is not visible to this user"}
     hint = hints.get(response.status_code, "")
@@ -606,6 +609,22 @@ def _error(response: requests.Response, action: str, secrets: Sequence[str] = ()
     text += f" ({message})" if message else ""
     text += f"; {hint}" if hint else ""
     return ElabftwError(text, response.status_code, message or None)
+
+
+def _error_body(response: requests.Response) -> bytes:
+    """At most :data:`MAX_ERROR_BYTES` of a refusal's body: a detail worth quoting is short,
+    and a hostile or broken server may send an endless one."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(16 * 1024):
+            body += chunk
+            if len(body) >= MAX_ERROR_BYTES:
+                break
+    except (requests.exceptions.RequestException, RuntimeError):
+        pass  # an unreadable body leaves the status code to speak
+    finally:
+        response.close()
+    return bytes(body[:MAX_ERROR_BYTES])
 
 
 def _short(exc: BaseException) -> str:
