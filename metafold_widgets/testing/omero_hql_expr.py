@@ -38,27 +38,17 @@ def _compare(op: Callable[[Any, Any], bool], left: Any, right: Any) -> bool | No
         raise ExecutionError(f"operator does not exist: {type(left).__name__} vs {type(right).__name__}") from None
 
 
-def _and(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+def _junction(decisive: bool, left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
+    """SQL's three-valued AND (``decisive=False``) or OR (``decisive=True``): one side equal to
+    ``decisive`` settles it, otherwise an unknown (NULL) side makes the result unknown."""
     def fn(row: Row) -> bool | None:
         a = left(row)
-        if a is False:
-            return False
+        if a is decisive:
+            return decisive
         b = right(row)
-        if b is False:
-            return False
-        return None if a is None or b is None else True
-    return fn
-
-
-def _or(left: Callable[[Row], Any], right: Callable[[Row], Any]) -> Callable[[Row], Any]:
-    def fn(row: Row) -> bool | None:
-        a = left(row)
-        if a is True:
-            return True
-        b = right(row)
-        if b is True:
-            return True
-        return None if a is None or b is None else False
+        if b is decisive:
+            return decisive
+        return None if a is None or b is None else not decisive
     return fn
 
 
@@ -142,8 +132,8 @@ class ExpressionCompiler:
     def condition(self, node: Any) -> Typed:
         if isinstance(node, Binary) and node.op in ("and", "or"):
             left, right = self.condition(node.left), self.condition(node.right)
-            combine = _and if node.op == "and" else _or
-            return Typed(combine(left.fn, right.fn), ("condition",), max(left.depends, right.depends))
+            junction = _junction(node.op == "or", left.fn, right.fn)
+            return Typed(junction, ("condition",), max(left.depends, right.depends))
         if isinstance(node, Not):
             inner = self.condition(node.operand)
             getter = inner.fn

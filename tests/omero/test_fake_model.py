@@ -187,6 +187,18 @@ def test_inner_joins_drop_rows_and_left_joins_keep_them_with_null(conn):
     assert rows(conn, query.format(join="left outer")) == [[empty, None], [full, "D"]]
 
 
+def test_conditions_on_null_follow_sqls_three_valued_logic(conn):
+    empty = conn.add_project("empty")
+    full = conn.add_project("full")
+    conn.add_dataset("D", full)
+    query = ("select p.id from Project p left outer join p.datasetLinks l left outer join l.child ds "
+             "where {} order by p.id")
+    assert rows(conn, query.format("ds.name = 'D' or p.name = 'empty'")) == [[empty], [full]]  # NULL or TRUE
+    assert rows(conn, query.format("ds.name = 'X' and p.name = 'full'")) == []  # FALSE and TRUE
+    assert rows(conn, query.format("not (ds.name = 'D' and p.name = 'empty')")) == [[full]]  # not (NULL and TRUE)
+    assert rows(conn, query.format("not (ds.name = 'X' or p.name = 'full')")) == []  # not (NULL or FALSE), not TRUE
+
+
 def test_map_values_come_with_their_index_and_order_by_sorts(conn):
     dataset = conn.add_dataset("D")
     annotation = conn.annotate("Dataset", dataset, [("z", "1"), ("a", "2"), ("m", "3")])
