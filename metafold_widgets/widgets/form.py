@@ -61,6 +61,7 @@ class TemplateForm(widgets.VBox):
         self._fields = {f.key: f for f in template.fields}
         self._show_all_errors = False
         self._holding = False
+        self._built = False  # options may arrive (on another thread) before every row exists
         self.summary = widgets.HTML(style=_HTML_STYLE)
         self.add_class("metafold-form")
         self.children = (style_widget(), *self._build_items(template.items), self.summary)
@@ -68,6 +69,7 @@ class TemplateForm(widgets.VBox):
             self._fill(self._defaults())
             if value:
                 self._fill(value)
+        self._built = True
         self._refresh()
         self.observe(self._on_value_set, names="value")
 
@@ -231,6 +233,8 @@ class TemplateForm(widgets.VBox):
         self._refresh()
 
     def _refresh(self) -> None:
+        if not self._built:  # the end of __init__ refreshes once everything exists
+            return
         result = self.check()
         errors = {error.key: error for error in result.errors}
         for key, row in self.rows.items():
