@@ -8,6 +8,7 @@ Secrets are wrapped in :class:`Secret`, whose repr and str never show the value.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -152,12 +153,41 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
 
 
 def normalize_elabftw_url(url: str) -> str:
-    """The browser address of an elabFTW server (``/api/v2`` and trailing slashes removed)."""
+    """The browser address of an elabFTW server (``/api/v2`` and trailing slashes removed).
+
+    Plain http warns, except for a server on this machine (localhost, 127.0.0.0/8, ::1),
+    where the key never leaves it.
+    """
     text = _base_address(url, "/api/v2", "elabFTW address", "https://elab.example.org")
-    if text.startswith("http:"):
+    if text.startswith("http:") and not is_loopback(text):
         warnings.warn(f"elabFTW address {mask_url(text)} uses plain http: the API key travels unencrypted. "
                       "Use https except for a server on this machine.", InsecureConnectionWarning, stacklevel=3)
     return text
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` names this machine: ``localhost`` (or ``*.localhost``) or a loopback address."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _one_line_format(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                     line: str | None = None) -> str:
+    """Show an InsecureConnectionWarning as one line, ``warning: <message>``, without the Python source line
+    that the default format adds (meaningless to people in a notebook or a terminal); others as before."""
+    if issubclass(category, InsecureConnectionWarning):
+        return f"warning: {message}\n"
+    return _default_format(message, category, filename, lineno, line)
+
+
+_default_format = getattr(warnings.formatwarning, "metafold_default", warnings.formatwarning)
+_one_line_format.metafold_default = _default_format  # type: ignore[attr-defined]  # kept across reloads
+warnings.formatwarning = _one_line_format
 
 
 def parse_verify(value: Any) -> bool | str:

@@ -2,6 +2,10 @@
 the user in every logged event, and the one-line plain-http warning."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import warnings
 from concurrent.futures import Future
 from typing import Any, Callable
 
@@ -9,8 +13,13 @@ import ipywidgets as widgets
 import pytest
 
 from metafold_widgets import OptionsProviders, load_template
-from metafold_widgets.widgets import TemplateForm
+from metafold_widgets.config import normalize_elabftw_url
+from metafold_widgets.core.plan import plan_project
+from metafold_widgets.errors import InsecureConnectionWarning
+from metafold_widgets.session import Session
+from metafold_widgets.widgets import CreateProjectApp, TemplateForm
 from metafold_widgets.widgets import form as form_module
+from metafold_widgets.workflows.create import CreateResult, StepOutcome
 
 
 class _AnswerAtOnce:
@@ -41,3 +50,69 @@ def test_options_arriving_during_the_build_do_not_break_the_form(monkeypatch, ca
     assert set(form.rows) == {f.key for f in form.template.fields}
     # a failing done-callback is only logged by concurrent.futures: that log must stay empty
     assert not [r for r in caplog.records if r.name == "concurrent.futures"], caplog.text
+
+
+# --- the create app's result panel --------------------------------------------------------
+
+
+def _panel(tmp_path, *outcomes: StepOutcome) -> str:
+    app = CreateProjectApp(Session(projects_dir=tmp_path), template="folder-only")
+    plan = plan_project(app.form.template, {"project_name": "Panel", "owner": "Ada"}, tmp_path)
+    return app._result_html(CreateResult(tmp_path / "Panel", plan, {o.system: o for o in outcomes}))
+
+
+def test_result_panel_says_a_dataset_without_a_web_address_was_created(tmp_path):
+    """OMERO_WEB_URL unset: the dataset was created, so the panel says so with its id."""
+    text = _panel(tmp_path, StepOutcome("omero", "done", 12, None))
+    assert "OMERO: created, id 12" in text and "OMERO_WEB_URL" in text
+    assert "not used" not in text and "()" not in text
+
+
+def test_result_panel_links_a_created_record_and_never_shows_empty_parentheses(tmp_path):
+    url = "https://elab.example.org/experiments.php?mode=view&id=7"
+    text = _panel(tmp_path, StepOutcome("elabftw", "done", 7, url), StepOutcome("omero", "off"))
+    assert "elabFTW: created, id <a href='https://elab.example.org/experiments.php?mode=view&amp;id=7'" in text
+    assert "OMERO: not used</li>" in text and "()" not in text
+    text = _panel(tmp_path, StepOutcome("omero", "off", message="turned off in the form"),
+                  StepOutcome("elabftw", "pending"))
+    assert "OMERO: not used (turned off in the form)" in text
+    assert "elabFTW: not created yet; once it is connected" in text and "()" not in text
+
+
+# --- the plain-http warning -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://localhost:3148", "http://127.0.0.1:3148", "http://127.0.1.1",
+                                 "http://[::1]:3148/api/v2", "http://elab.localhost"])
+def test_plain_http_to_this_machine_does_not_warn(url):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert normalize_elabftw_url(url) == url.removesuffix("/api/v2")
+
+
+@pytest.mark.parametrize("url", ["http://elab.example.org", "http://10.0.0.5:3148", "http://localhost.example.org"])
+def test_plain_http_elsewhere_warns(url):
+    with pytest.warns(InsecureConnectionWarning, match="plain http"):
+        normalize_elabftw_url(url)
+
+
+def test_the_warning_is_one_line_without_python_source():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        normalize_elabftw_url("http://elab.example.org")
+    (warning,) = caught
+    text = warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    assert text == ("warning: elabFTW address http://elab.example.org uses plain http: the API key travels "
+                    "unencrypted. Use https except for a server on this machine.\n")
+
+
+def test_the_command_line_shows_the_warning_as_one_clean_line(tmp_path):
+    env = {**os.environ, "METAFOLD_CONFIG": str(tmp_path / "none.yaml"), "ELABFTW_URL": "http://elab.example.org",
+           "ELABFTW_API_KEY": "not-a-real-key", "METAFOLD_PROJECTS_DIR": str(tmp_path), "PYTHONWARNINGS": "default"}
+    env.pop("OMERO_HOST", None)
+    done = subprocess.run([sys.executable, "-m", "metafold_widgets", "config", "show"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["warning: elabFTW address http://elab.example.org uses plain http: the API "
+                                        "key travels unencrypted. Use https except for a server on this machine."]
+    assert "not-a-real-key" not in done.stdout + done.stderr
