@@ -18,7 +18,7 @@ from ..core.source import parse_text
 from ..core.template import Template
 from ..errors import TemplateError, UserError
 from ..session import SYSTEM_NAMES, Session
-from ..workflows.create import CreateResult, apply_everywhere
+from ..workflows.create import CreateResult, StepOutcome, apply_everywhere
 from .connections import ConnectionPanel
 from .form import TemplateForm
 
@@ -204,22 +204,7 @@ class CreateProjectApp(widgets.VBox):
     def _result_html(self, result: CreateResult) -> str:
         rows = [f"<div class='metafold-created'>Created <code class='metafold-path'>"
                 f"{html.escape(str(result.path))}</code></div>", "<ul>"]
-        for outcome in result.outcomes.values():
-            name = SYSTEM_NAMES.get(outcome.system, outcome.system)
-            if outcome.state == "done" and outcome.url:
-                rows.append(f"<li class='metafold-outcome-done'>{name}: <a href='{html.escape(outcome.url)}' "
-                            f"target='_blank'>{html.escape(str(outcome.id))}</a></li>")
-            elif outcome.state == "failed":
-                rows.append(f"<li class='metafold-outcome-failed'>{name}: not created: "
-                            f"{html.escape(outcome.message)}. The project folder and its record keep what was "
-                            "done; the rest can be finished later.</li>")
-            elif outcome.state == "pending":  # the system is not connected: the record keeps it pending
-                rows.append(f"<li class='metafold-outcome-pending'>{name}: not created yet "
-                            f"({html.escape(outcome.message)}); once it is connected, 'metafold resume' "
-                            "creates it</li>")
-            else:
-                rows.append(f"<li class='metafold-outcome-{outcome.state}'>{name}: not used "
-                            f"({html.escape(outcome.message)})</li>")
+        rows.extend(outcome_html(outcome) for outcome in result.outcomes.values())
         rows.append("</ul>")
         return _message("ok" if result.ok else "error", "".join(rows), escape=False)
 
@@ -234,6 +219,29 @@ class CreateProjectApp(widgets.VBox):
         items = "".join(f"<li>{SYSTEM_NAMES[s]}: {html.escape(text)}</li>"
                         for s, text in self.session.integration_status().items())
         return f"<div class='metafold-integrations'>Integrations:<ul>{items}</ul></div>"
+
+
+def outcome_html(outcome: StepOutcome) -> str:
+    """One system's outcome as a list item: created with its id (a link when the system has a web
+    address), not created and why, or not used; a reason only when there is one."""
+    name = SYSTEM_NAMES.get(outcome.system, outcome.system)
+    why = f" ({html.escape(outcome.message)})" if outcome.message else ""
+    if outcome.state == "done":
+        ident = html.escape(str(outcome.id))
+        shown = (f"<a href='{html.escape(outcome.url)}' target='_blank'>{ident}</a>" if outcome.url
+                 else f"{ident}; no link to open it ({html.escape(_NO_LINK.get(outcome.system, 'no web address'))})")
+        text = f"created, id {shown}" + (f"; {html.escape(outcome.message)}" if outcome.message else "")
+    elif outcome.state == "failed":
+        text = (f"not created: {html.escape(outcome.message or 'failed')}. The project folder and its record keep "
+                "what was done; the rest can be finished later.")
+    elif outcome.state == "pending":  # the system is not connected: the record keeps it pending
+        text = f"not created yet{why}; once it is connected, 'metafold resume' creates it"
+    else:
+        text = f"not used{why}"
+    return f"<li class='metafold-outcome-{html.escape(outcome.state)}'>{name}: {text}</li>"
+
+
+_NO_LINK = {"omero": "set OMERO_WEB_URL to the OMERO.web address for links"}
 
 
 def _message(kind: str, text: str, escape: bool = True) -> str:
