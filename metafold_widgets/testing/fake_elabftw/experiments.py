@@ -11,6 +11,8 @@ from . import exports
 from .call import Call
 from .search import CompiledQuery, SearchRow, SearchSyntaxError, UnsupportedSearch, compile_query
 from .values import (
+    base_of,
+    base_permission,
     content_type,
     decode_metadata_string,
     merge_metadata,
@@ -116,8 +118,8 @@ def create_experiment(call: Call) -> Reply:
     if template is not None and "template" in params:
         if not call.release.template_keeps_title:
             record["title"] = template["title"]
-        for key in ("body", "content_type", "category", "status", "canread", "canwrite", "hide_main_text",
-                    "metadata"):
+        for key in ("body", "content_type", "category", "status", "canread", "canwrite", "canread_base",
+                    "canwrite_base", "hide_main_text", "metadata"):
             record[key] = copy.deepcopy(template[key])
         record["created_from_id"] = template_id
     else:
@@ -160,9 +162,12 @@ def _fields_from_post(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     release = call.release
     # without content_type (or before 5.4, whatever is sent) the user's editor preference decides
     fields: dict[str, Any] = {"content_type": 2 if call.store.users[call.caller.userid].get("use_markdown") else 1}
-    for key in ("canread", "canwrite"):
-        if params.get(key) is not None:
-            fields[key] = permissions_json(key, params[key])
+    for key, default in (("canread", 30), ("canwrite", 20)):
+        if params.get(key) is not None:  # the JSON's base, for backward compatibility from 5.4
+            fields[key] = permissions_json(key, params[key], release)
+            fields[f"{key}_base"] = base_of(fields[key], default)
+        if release.base_columns and f"{key}_base" in params:  # src/Models/AbstractEntity.php@5.6.12 postAction
+            fields[f"{key}_base"] = base_permission(f"{key}_base", params[f"{key}_base"])
     if release.metadata_on_post:
         fields["body"] = patch_string("body", params.get("body"))
         if params.get("metadata"):  # !empty(): json_encode($reqBody['metadata'])
@@ -252,7 +257,11 @@ def _patch_key(call: Call, record: dict[str, Any], key: str, value: Any) -> None
         except ValueError:
             raise ApiError(400, f"Invalid value for date: {text!r} (expected YYYY-MM-DD).") from None
     elif key in ("canread", "canwrite"):
-        record[key] = permissions_json(key, patch_string(key, value))
+        record[key] = permissions_json(key, patch_string(key, value), release)
+        if not release.base_columns:  # before 5.4 the JSON's base is the base
+            record[f"{key}_base"] = base_of(record[key], record[f"{key}_base"])
+    elif key in ("canread_base", "canwrite_base") and release.base_columns:
+        record[key] = base_permission(key, value)
     elif key == "state":
         _set_state(record, patch_string(key, value))
     elif key in ("userid", "team") and release.owner_keys_refused:

@@ -98,6 +98,14 @@ class Release:
         (src/Models/AbstractEntity.php@5.6.12 mergeMetadataValues)."""
         return self.version == "5.6.12" or (self.at_least("5.6.12") and not self.at_least("6.0.0"))
 
+    @property
+    def base_columns(self) -> bool:
+        """``canread_base``/``canwrite_base`` columns hold the base permission (10..50) and the
+        ``canread``/``canwrite`` JSON holds the lists only (src/sql/schema197.sql@5.4.0; PATCH keys
+        in src/Params/EntityParams.php@5.4.0); before, the JSON's ``base`` (src/Enums/BasePermissions.php@5.2.8
+        toJson)."""
+        return self.at_least("5.4.0")
+
     # --- reading ----------------------------------------------------------------------------
 
     @property

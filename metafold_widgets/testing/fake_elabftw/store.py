@@ -3,14 +3,13 @@ with the access rules the server applies to them."""
 from __future__ import annotations
 
 import copy
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from .releases import Release
-from .values import CAN_TEAM, CAN_USER, now, positive_int_or_none
+from .values import CAN_LISTS, now, positive_int_or_none
 from .wire import NO_ACCESS, NOT_FOUND, ApiError
 
 ENTITY_PAGES = {
@@ -144,7 +143,8 @@ class Store:
         record = {
             "id": new_id, "kind": kind, "title": title, "body": body, "content_type": 1,
             "category": category, "status": None, "metadata": metadata, "tag_ids": [],
-            "canread": CAN_TEAM, "canwrite": CAN_USER, "locked": 0, "lockedby": None, "locked_at": None,
+            "canread": CAN_LISTS, "canwrite": CAN_LISTS, "canread_base": 30, "canwrite_base": 20,
+            "locked": 0, "lockedby": None, "locked_at": None,
             "created_at": stamp, "modified_at": stamp, "date": stamp[:10], "userid": userid, "team": team,
             "lastchangeby": userid, "state": 1, "rating": 0, "custom_id": None, "hide_main_text": 0,
             "elabid": datetime.now().strftime("%Y%m%d") + "-" + secrets.token_hex(20),
@@ -183,7 +183,7 @@ class Store:
         record = self.entities[kind].get(entity_id)
         if record is None:
             raise ApiError(404, NOT_FOUND)
-        base = json.loads(record["canread"]).get("base", 30)
+        base = record["canread_base"]
         if record["userid"] != caller.userid and not (record["team"] == caller.team and base >= 30) and base < 40:
             raise ApiError(403, NO_ACCESS)
         return record
@@ -191,7 +191,7 @@ class Store:
     def writable(self, caller: Caller, entity_id: int, *, unlocked: bool = True) -> dict[str, Any]:
         """An experiment the caller may change (``canOrExplode(AccessType::Write)``)."""
         record = self.readable(caller, "experiments", entity_id)
-        base = json.loads(record["canwrite"]).get("base", 20)
+        base = record["canwrite_base"]
         if record["userid"] != caller.userid and not (record["team"] == caller.team and base >= 30) and base < 40:
             raise ApiError(403, NO_ACCESS)
         if unlocked and record["locked"]:

@@ -11,6 +11,10 @@ from .wire import ApiError
 
 CAN_TEAM = '{"base": 30, "teams": [], "users": [], "teamgroups": []}'
 CAN_USER = '{"base": 20, "teams": [], "users": [], "teamgroups": []}'
+# From 5.4.0 the base is a column of its own (canread_base, canwrite_base) and the JSON keeps the
+# lists only: src/sql/schema197.sql@5.4.0 moves it out; AbstractEntity::EMPTY_CAN_JSON@5.6.12.
+CAN_LISTS = '{"teams": [], "users": [], "teamgroups": []}'
+BASE_PERMISSIONS = (10, 20, 30, 40, 50)  # src/Enums/BasePermissions.php@5.2.8..6.0.0-alpha4
 
 # normalizeCheckboxValue: src/Models/AbstractEntity.php@5.6.0..5.6.12 (the short list);
 # src/Elabftw/MetadataHelpers.php@6.0.0-alpha4 accepts many more words (a subset here).
@@ -71,16 +75,49 @@ def positive_int_or_none(key: str, value: Any) -> int | None:
     return int(text)
 
 
-def permissions_json(key: str, value: Any) -> str:
-    """``getCanJson``: a JSON string with a known ``base``."""
+def permissions_json(key: str, value: Any, release: Release | None = None) -> str:
+    """``getCanJson`` (Check::visibility): before 5.4 a JSON string with a known ``base`` and the
+    three lists (src/Services/Check.php@5.2.8); from 5.4 the lists only, a ``base`` is not read
+    (src/Services/Check.php@5.6.12, the base has its own column)."""
     text = value if isinstance(value, str) else None
     try:
         decoded = json.loads(text) if text is not None else None
     except ValueError:
         decoded = None
-    if not isinstance(decoded, dict) or decoded.get("base") not in (10, 20, 30, 40, 50):
-        raise ApiError(400, f"Invalid value for {key}: expected a JSON string such as {CAN_TEAM}.")
+    lists_only = release is not None and release.base_columns
+    if (not isinstance(decoded, dict) or (not lists_only and decoded.get("base") not in BASE_PERMISSIONS)
+            or not all(isinstance(decoded.get(k), list) for k in ("teams", "teamgroups", "users"))):
+        example = CAN_LISTS if lists_only else CAN_TEAM
+        raise ApiError(400, f"Invalid value for {key}: expected a JSON string such as {example}.")
     return text  # type: ignore[return-value]
+
+
+def base_permission(key: str, value: Any) -> int:
+    """``getCanBase`` (Check::basePermission, src/Services/Check.php@5.4.0): one of 10..50."""
+    text = php_string(value)
+    if not text.lstrip("-").isdigit() or int(text) not in BASE_PERMISSIONS:
+        raise ApiError(400, f"Invalid value for {key}: The base visibility parameter is not valid.")
+    return int(text)
+
+
+def base_of(text: str | None, default: int) -> int:
+    """The ``base`` of a canread/canwrite JSON, else ``default`` (getCanBaseFromJson,
+    src/Models/AbstractEntity.php@5.6.12)."""
+    try:
+        decoded = json.loads(text) if text else None
+    except ValueError:
+        return default
+    base = decoded.get("base") if isinstance(decoded, dict) else None
+    return base if base in BASE_PERMISSIONS else default
+
+
+def permissions_view(text: str, base: int, release: Release) -> str:
+    """canread/canwrite as the API returns them: the lists with ``base`` before 5.4
+    (BasePermissions::toJson, src/Enums/BasePermissions.php@5.2.8), the lists alone from 5.4."""
+    decoded = json.loads(text)
+    if release.base_columns:
+        return mysql_json(decoded)
+    return mysql_json({**{k: v for k, v in decoded.items() if k != "base"}, "base": base})
 
 
 def content_type(value: Any) -> int:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .releases import Release
 from .store import ENTITY_PAGES, Caller, Store
-from .values import mysql_json
+from .values import mysql_json, permissions_view
 
 # The columns of a list read that did not go the advanced-search way and has no full=1:
 # EntitySqlBuilder::entitySelect(false) plus the joined category/status/user columns and the
@@ -14,10 +14,15 @@ from .values import mysql_json
 # src/Models/AbstractEntity.php@5.6.12 hydrateTags). No body, no metadata, no elabid.
 SHOW_COLUMNS = frozenset({
     "id", "title", "custom_id", "date", "category", "status", "team", "rating", "userid", "locked", "state",
-    "canread", "canwrite", "created_at", "modified_at", "timestamped", "timestampedby", "is_pinned",
+    "canread", "canwrite", "canread_base", "canwrite_base", "created_at", "modified_at", "timestamped",
+    "timestampedby", "is_pinned",
     "category_title", "category_color", "status_title", "status_color", "next_step", "recent_comment",
     "firstname", "fullname", "team_name", "tags", "tags_id", "tags_decoded", "page", "type",
 })
+
+# BasePermissions::toHuman (src/Enums/BasePermissions.php@5.6.12)
+BASE_HUMAN = {50: "Everyone including anonymous users", 40: "Everyone with an account",
+              30: "Only members of the team", 20: "Only owner and admins", 10: "Only owner"}
 
 
 class Views:
@@ -47,7 +52,8 @@ class Views:
             "status": status["id"] if status else None,
             "status_title": status["title"] if status else None,
             "status_color": status["color"] if status else None,
-            "canread": record["canread"], "canwrite": record["canwrite"],
+            "canread": permissions_view(record["canread"], record["canread_base"], self.release),
+            "canwrite": permissions_view(record["canwrite"], record["canwrite_base"], self.release),
             "metadata": None if record["metadata"] is None else mysql_json(record["metadata"]),
             "tags": "|".join(t["tag"] for t in tags) or None,
             "tags_id": "|".join(str(t["id"]) for t in tags) or None,
@@ -65,6 +71,10 @@ class Views:
         }
         if self.release.hide_main_text:
             out["hide_main_text"] = record["hide_main_text"]
+        if self.release.base_columns:  # src/Models/AbstractEntity.php@5.4.6 readOne: the *_base_human texts
+            out.update(canread_base=record["canread_base"], canwrite_base=record["canwrite_base"],
+                       canread_base_human=BASE_HUMAN[record["canread_base"]],
+                       canwrite_base_human=BASE_HUMAN[record["canwrite_base"]])
         if kind in ("experiments_templates", "items_types"):
             out.update(canread_is_immutable=0, canwrite_is_immutable=0)
         if self.release.at_least("5.6.0"):  # hydrateTags (src/Models/AbstractEntity.php@5.6.0)
