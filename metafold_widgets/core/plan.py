@@ -18,9 +18,10 @@ from typing import Any, Mapping
 
 from .._version import __version__
 from ..errors import UnsafeNameError, UserError
+from .body import fill_text
 from .formats.elabftw import to_elabftw
 from .names import safe_folder_name
-from .readme import render_experiment_body, render_readme
+from .readme import ProjectLink, render_experiment_body, render_readme
 from .record import (
     ELABFTW_METADATA_FILE,
     LOG_FILE,
@@ -36,6 +37,9 @@ from .systems import RECORD_NAMES, SYSTEMS
 from .template import Template
 from .timestamps import utc_now
 from .validation import AnswerCheck, resolve_answers
+
+
+MAX_DESCRIPTION = 10_000  # characters of an OMERO dataset description (OMERO keeps text; people read it)
 
 
 @dataclass(frozen=True)
@@ -149,11 +153,13 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
         raise UnsafeNameError("the destination folder is empty")
     created_at = utc_now(now)
     metadata = to_elabftw(template, checked.values)
-    integrations = plan_integrations(template, checked, folder_name, metadata)
+    uid = uid or str(uuid.uuid4())
+    link = ProjectLink(folder_name, uid, os.path.abspath(parent / folder_name))
+    integrations = plan_integrations(template, checked, folder_name, metadata, link=link)
     record = {
         "format": RECORD_FORMAT,
         "format_version": RECORD_VERSION,
-        "project": {"name": folder_name, "uid": uid or str(uuid.uuid4()), "created_at": created_at,
+        "project": {"name": folder_name, "uid": uid, "created_at": created_at,
                     "created_by": created_by or _current_user(), "tool": f"metafold-widgets {__version__}",
                     "log": f"{template.log_folder}/{LOG_FILE}"},
         "template": {"id": template.id, "name": template.name, "version": template.version,
@@ -186,8 +192,11 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
 
 
 def plan_integrations(template: Template, checked: AnswerCheck, project_name: str,
-                      metadata: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per system: whether the template and answers turn it on, why not, and its payload."""
+                      metadata: Mapping[str, Any], *, link: ProjectLink | None = None) -> dict[str, dict[str, Any]]:
+    """Per system: whether the template and answers turn it on, why not, and its payload.
+
+    ``link`` (the project's name, uid and folder) is shown in the experiment body.
+    """
     plans: dict[str, dict[str, Any]] = {}
     for system in SYSTEMS:
         roles = template.integrations.get(system)
@@ -202,19 +211,23 @@ def plan_integrations(template: Template, checked: AnswerCheck, project_name: st
             plans[system] = {"enabled": False, "reason": f"'{template.field(switch).label}' is not checked",
                              "payload": {}}
             continue
-        payload = _elabftw_payload(template, checked, project_name, metadata) if system == "elabftw" else \
+        payload = _elabftw_payload(template, checked, project_name, metadata, link) if system == "elabftw" else \
             _omero_payload(template, checked, project_name)
         plans[system] = {"enabled": True, "reason": "", "payload": payload}
     return plans
 
 
 def _value(template: Template, checked: AnswerCheck, system: str, role: str) -> Any:
+    """The answer of the field playing ``role``, or the value the template fixes for it."""
+    fixed = template.fixed(system, role)
+    if fixed is not None:
+        return fixed
     key = template.role(system, role)
     return checked.values.get(key) if key else None
 
 
 def _elabftw_payload(template: Template, checked: AnswerCheck, project_name: str,
-                     metadata: Mapping[str, Any]) -> dict[str, Any]:
+                     metadata: Mapping[str, Any], link: ProjectLink | None = None) -> dict[str, Any]:
     title_pattern = template.role("elabftw", "title")
     if title_pattern:
         title = _fill(title_pattern, checked.values).strip()
@@ -223,7 +236,7 @@ def _elabftw_payload(template: Template, checked: AnswerCheck, project_name: str
     tags = _value(template, checked, "elabftw", "tags")
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
-    return {"title": title or project_name, "body": render_experiment_body(template, checked.values),
+    return {"title": title or project_name, "body": render_experiment_body(template, checked.values, link),
             "category": _value(template, checked, "elabftw", "category"),
             "status": _value(template, checked, "elabftw", "status"), "tags": list(dict.fromkeys(tags or [])),
             "metadata": metadata}
@@ -243,7 +256,22 @@ def _omero_payload(template: Template, checked: AnswerCheck, project_name: str) 
             "group": _value(template, checked, "omero", "group"),
             "project": _value(template, checked, "omero", "project"),
             "project_link": _value(template, checked, "omero", "project_link"),
+            "description": dataset_description(template, checked.values, project_name),
             "key_values": pairs}
+
+
+def dataset_description(template: Template, values: Mapping[str, Any], project_name: str) -> str:
+    """The OMERO dataset's description: the template's ``omero.description`` pattern filled in,
+    else the research question, else a sentence naming the project."""
+    pattern = template.role("omero", "description")
+    text = fill_text(pattern, values).strip() if pattern else ""
+    if not text and not pattern:
+        question = values.get("research_question")
+        text = str(question).strip() if question else ""
+    if not text:
+        title = values.get("experiment_title")
+        text = f"Images of the project {project_name}" + (f": {title}" if title else "") + "."
+    return text[:MAX_DESCRIPTION]
 
 
 def _parents(files: Mapping[str, str]) -> list[str]:

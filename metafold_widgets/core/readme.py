@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .body import BodySection, fill_text
 from .fields import Field
 from .record import ProjectRecord
 from .systems import RECORD_NAMES
@@ -70,18 +72,57 @@ def _inline(text: Any) -> str:
     return flat.replace("<", "&lt;").replace(">", "&gt;")
 
 
+@dataclass(frozen=True)
+class ProjectLink:
+    """Where the experiment's project lives: folder name, uid and folder path (shown in the body)."""
 
-def render_experiment_body(template: Template, values: Mapping[str, Any]) -> str:
-    """The elabFTW experiment's main text (HTML, every value escaped): the long answers.
+    name: str
+    uid: str
+    path: str
 
-    Short values live in the custom fields; the body carries the text a researcher
-    reads first (research question, approach...), so nothing is typed twice.
+
+PLACEHOLDER_MARK = "To be completed"
+
+
+def render_experiment_body(template: Template, values: Mapping[str, Any],
+                           link: ProjectLink | None = None) -> str:
+    """The elabFTW experiment's main text (HTML, every value escaped).
+
+    The long answers (research question, approach...) come first: short values live in the
+    custom fields, so nothing is typed twice. Then the template's ``body`` sections, whose
+    parts still to be written are marked "To be completed", then the link back to the
+    project folder (name, uid, path) when ``link`` is given.
     """
     parts = [f"<p>Created from the template <em>{html.escape(template.name)}</em> "
              f"({html.escape(template.id)} {html.escape(template.version)}).</p>"]
     for field in template.fields:
         value = values.get(field.key)
         if field.type == "textarea" and value:
-            text = html.escape(str(value)).replace("\n", "<br>")
-            parts.append(f"<h3>{html.escape(field.label)}</h3><p>{text}</p>")
+            parts.append(f"<h3>{html.escape(field.label)}</h3>{_paragraphs(str(value))}")
+    for section in template.body:
+        parts.append(_section(section, values))
+    if link is not None:
+        parts.append("<h3>Project</h3><ul>"
+                     f"<li>Project folder: {html.escape(link.name)}</li>"
+                     f"<li>Project uid: {html.escape(link.uid)}</li>"
+                     f"<li>Folder path: <code>{html.escape(link.path)}</code></li></ul>")
     return "\n".join(parts)
+
+
+def _section(section: BodySection, values: Mapping[str, Any]) -> str:
+    """One body section: its heading, its filled text, and what is still to be completed."""
+    out = f"<h3>{html.escape(fill_text(section.title, values).strip() or section.title)}</h3>"
+    text = fill_text(section.text, values).strip() if section.text else ""
+    if text:
+        out += _paragraphs(text)
+    placeholder = fill_text(section.placeholder, values).strip() if section.placeholder else ""
+    if placeholder or not text:
+        note = f"{PLACEHOLDER_MARK}: {placeholder}" if placeholder else f"{PLACEHOLDER_MARK}."
+        out += f"<p><em>[{html.escape(note)}]</em></p>"
+    return out
+
+
+def _paragraphs(text: str) -> str:
+    """Escaped HTML paragraphs: blank lines separate paragraphs, single line breaks stay."""
+    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join(f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>" for block in blocks)

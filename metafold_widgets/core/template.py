@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping
 
 from ..errors import TemplateError, TemplateProblem
+from .body import BodySection, parse_body
 from .conditions import Compare, Condition, ConditionSyntaxError, map_compares, parse_condition, referenced_fields
 from .fields import (
     FIELD_TYPES,
@@ -37,15 +38,19 @@ from .values import ValueProblem, coerce
 
 TEMPLATE_TYPES = ("experiment", "folder")
 TOP_LEVEL_KEYS = ("id", "name", "version", "type", "description", "author", "folders", "files", "fields",
-                  "integrations", "project_name", "log_folder")
+                  "integrations", "project_name", "log_folder", "body")
 FIELD_ATTRIBUTES = ("key", "type", "label", "required", "default", "help_text", "description",
                     "placeholder", "unit", "units", "pattern", "min_length", "max_length", "min",
                     "max", "step", "precision", "options", "options_source", "min_selections",
                     "max_selections", "condition", "validation_message", "readonly", "fields")
 INTEGRATION_ROLES = {
     "elabftw": ("enabled_by", "title", "category", "status", "tags"),
-    "omero": ("enabled_by", "group", "project", "project_link", "dataset"),
+    "omero": ("enabled_by", "group", "project", "project_link", "dataset", "description"),
 }
+# Roles whose setting is a name pattern ('{field}' placeholders) rather than a field key.
+PATTERN_ROLES = {"elabftw": ("title",), "omero": ("description",)}
+# Roles a template may also fix to one value for every project: ``status: {value: Running}``.
+FIXED_ROLES = {"elabftw": ("category", "status")}
 # Field keys that drive an integration when a template does not say otherwise.
 CONVENTIONAL_ROLES = {
     "elabftw": {"enabled_by": "enable_elabftw", "category": "elabftw_experiment_type",
@@ -78,6 +83,8 @@ class Template:
     author: str = ""
     source: str = "<template>"
     evaluation_order: tuple[str, ...] = ()
+    body: tuple[BodySection, ...] = ()
+    fixed_roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def fields(self) -> list[Field]:
@@ -107,6 +114,10 @@ class Template:
     def role(self, system: str, role: str) -> str | None:
         """The field (or title pattern) that plays ``role`` for ``system``, if any."""
         return self.integrations.get(system, {}).get(role)
+
+    def fixed(self, system: str, role: str) -> str | None:
+        """The value the template fixes for ``role`` of ``system`` (``status: {value: Running}``), if any."""
+        return self.fixed_roles.get(system, {}).get(role)
 
 
 def _iter_fields(items: tuple[Field | Group, ...]) -> Iterator[Field]:
@@ -139,6 +150,7 @@ class _TemplateBuilder:
         self.problems: list[TemplateProblem] = list(located.problems)
         self.paths: dict[str, tuple] = {}  # key -> source path, for located messages
         self.pattern_seconds = PATTERNS_SECONDS  # left for trying patterns on hostile answers
+        self.fixed_roles: dict[str, dict[str, str]] = {}  # system -> role -> value fixed by the template
 
     def report(self, path: tuple, message: str, key: str | None = None) -> None:
         self.problems.append(self.located.problem(path, message, key))
@@ -169,13 +181,16 @@ class _TemplateBuilder:
         items = self._resolve_conditions(items, fields)
         order = self._evaluation_order(nodes, items)
         integrations = self._integrations(data.get("integrations"), fields, kind)
+        body = parse_body(data.get("body"), self.report,
+                          lambda text, path: self._check_pattern(text, fields, path))
         project_name = self._project_name(data.get("project_name"), fields)
         log_folder = self._log_folder(data.get("log_folder"), folders)
         return Template(
             id=template_id, name=name or readable_label(template_id), version=version, type=kind,
             description=str(data.get("description") or "").strip(), folders=folders, items=items,
             project_name=project_name, log_folder=log_folder, integrations=integrations,
-            author=str(data.get("author") or ""), source=self.located.source, evaluation_order=order)
+            author=str(data.get("author") or ""), source=self.located.source, evaluation_order=order,
+            body=body, fixed_roles=self.fixed_roles)
 
     def _text(self, data: Mapping, key: str) -> str | None:
         value = data.get(key)
@@ -504,14 +519,31 @@ class _TemplateBuilder:
                 if role not in INTEGRATION_ROLES[system]:
                     self.report(path + (role,), f"unknown {system} role '{role}' "
                                 f"(known: {', '.join(INTEGRATION_ROLES[system])})")
-                elif role == "title":
+                elif role in PATTERN_ROLES.get(system, ()):
                     self._check_pattern(str(value), fields, path + (role,))
                     roles[system][role] = str(value)
+                elif isinstance(value, Mapping):
+                    self._fixed_role(system, role, value, path + (role,))
+                    roles[system].pop(role, None)  # a fixed value replaces the conventional field
                 elif str(value) not in fields:
                     self.report(path + (role,), f"{system} {role} refers to unknown field '{value}'")
                 else:
                     roles[system][role] = str(value)
         return roles
+
+    def _fixed_role(self, system: str, role: str, spec: Mapping, path: tuple) -> None:
+        """Record ``{value: X}`` for a role that may be fixed; report anything else."""
+        if role not in FIXED_ROLES.get(system, ()):
+            self.report(path, f"{system} {role} must name a field; only "
+                        f"{', '.join(FIXED_ROLES.get(system, ())) or 'no role'} can be fixed with {{value: ...}}")
+            return
+        value = spec.get("value")
+        if set(spec) != {"value"} or value is None or isinstance(value, (Mapping, list, bool)) \
+                or not str(value).strip():
+            self.report(path, f"{system} {role} must be a field key or {{value: <{role} name>}}, "
+                        f"e.g. {{value: Running}}")
+            return
+        self.fixed_roles.setdefault(system, {})[role] = str(value).strip()
 
     def _project_name(self, spec: Any, fields: Mapping[str, Field]) -> str:
         if spec is not None:
