@@ -20,7 +20,7 @@ def test_audit_lists_every_event_and_the_state(tmp_path, example_answers_path):
     assert [(e["system"], e["result"]) for e in events] == [
         ("local", "done"), ("elabftw", "failed"), ("elabftw", "done"), ("log", "line 4")]
     table = audit_table(project)
-    assert list(table.columns) == ["time", "system", "action", "result", "id", "url", "error"]
+    assert list(table.columns) == ["time", "user", "system", "action", "result", "id", "url", "error"]
     assert table.loc[2, "id"] == 7
     summary = audit_summary(project)
     assert "by ada" in summary and "elabftw: done 7 https://elab/x?id=7; 2 events" in summary
@@ -34,5 +34,5 @@ def test_cli_audit(tmp_path, example_answers_path, capsys):
     assert cli.main(["audit", str(project)]) == 0
     assert "create_project" in capsys.readouterr().out
     assert cli.main(["audit", str(project), "--format", "csv"]) == 0
-    assert capsys.readouterr().out.startswith("time,system,action,result")
+    assert capsys.readouterr().out.startswith("time,user,system,action,result")
     assert cli.main(["audit", str(tmp_path)]) == 2

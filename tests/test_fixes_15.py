@@ -2,6 +2,8 @@
 the user in every logged event, and the one-line plain-http warning."""
 from __future__ import annotations
 
+import getpass
+import json
 import os
 import subprocess
 import sys
@@ -12,13 +14,16 @@ from typing import Any, Callable
 import ipywidgets as widgets
 import pytest
 
-from metafold_widgets import OptionsProviders, load_template
+from metafold_widgets import OptionsProviders, create_project, load_template
 from metafold_widgets.config import normalize_elabftw_url
 from metafold_widgets.core.plan import plan_project
+from metafold_widgets.core.record import load_record, log_event, record_integration
+from metafold_widgets.core.users import USER_VARIABLES, current_user
 from metafold_widgets.errors import InsecureConnectionWarning
 from metafold_widgets.session import Session
 from metafold_widgets.widgets import CreateProjectApp, TemplateForm
 from metafold_widgets.widgets import form as form_module
+from metafold_widgets.workflows.audit import audit_summary, audit_table, project_events
 from metafold_widgets.workflows.create import CreateResult, StepOutcome
 
 
@@ -116,3 +121,49 @@ def test_the_command_line_shows_the_warning_as_one_clean_line(tmp_path):
     assert done.stderr.splitlines() == ["warning: elabFTW address http://elab.example.org uses plain http: the API "
                                         "key travels unencrypted. Use https except for a server on this machine."]
     assert "not-a-real-key" not in done.stdout + done.stderr
+
+
+# --- the user of every logged event ---------------------------------------------------------
+
+
+@pytest.fixture
+def logged_project(tmp_path, monkeypatch):
+    """A project created by ``ada`` (the record's created_by), no user variables set."""
+    for variable in USER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(getpass, "getuser", lambda: "labaccount")
+    return create_project(load_template("folder-only"), {"project_name": "Audited", "owner": "Ada"},
+                          tmp_path, created_by="ada")
+
+
+def test_events_name_the_jupyterhub_user_not_the_shared_account(logged_project, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_USER", "grace")
+    record_integration(logged_project, "elabftw", action="create", state="failed", error="HTTP 500")
+    log_event(logged_project, system="local", action="sync", result="done")
+    events = project_events(logged_project)
+    assert [e["user"] for e in events] == ["ada", "grace", "grace"]
+    raw = [json.loads(line) for line in
+           load_record(logged_project).log_path(logged_project).read_text(encoding="utf-8").splitlines()]
+    assert [e.get("user") for e in raw[1:]] == ["grace", "grace"]  # written to the log itself
+    table = audit_table(logged_project)
+    assert list(table.columns[:3]) == ["time", "user", "system"] and list(table["user"]) == ["ada", "grace", "grace"]
+    assert "3 logged events by ada, grace" in audit_summary(logged_project)
+
+
+def test_event_user_precedence_and_cleaning(logged_project, monkeypatch):
+    log_event(logged_project, system="local", action="a")          # the OS login
+    monkeypatch.setenv("JUPYTERHUB_USER", "grace")
+    monkeypatch.setenv("METAFOLD_USER", " batch\nrunner ")          # explicit beats the hub, cleaned
+    log_event(logged_project, system="local", action="b")
+    log_event(logged_project, system="local", action="c", user="https://ada:hunter22@example.org")
+    users = [e["user"] for e in project_events(logged_project)[1:]]
+    assert users == ["labaccount", "batch runner", "https://ada:********@example.org"]
+    monkeypatch.delenv("METAFOLD_USER")
+    monkeypatch.delenv("JUPYTERHUB_USER")
+
+    def no_login() -> str:
+        raise KeyError("uid not found")
+
+    monkeypatch.setattr(getpass, "getuser", no_login)
+    assert current_user() == "unknown"
+    assert current_user({"JUPYTERHUB_USER": "x" * 500}) == "x" * 128

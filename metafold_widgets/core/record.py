@@ -24,6 +24,7 @@ from ..errors import InputFileError
 from .atomic import write_atomic
 from .bounded import RECORD_MAX_BYTES, read_json
 from .timestamps import utc_now
+from .users import clean_user_name, current_user
 
 RECORD_FILE = "metafold.json"
 ELABFTW_METADATA_FILE = "elabftw-metadata.json"
@@ -260,7 +261,9 @@ def save_record(project: str | os.PathLike[str], record: ProjectRecord) -> None:
 def log_event(project: str | os.PathLike[str], record: ProjectRecord | Mapping[str, Any] | None = None,
               **entry: Any) -> None:
     """Append one event to the project's integration log (when its folder exists); the log is
-    always inside the project, whatever the record says."""
+    always inside the project, whatever the record says. The event names its ``user``
+    (default: :func:`~.users.current_user`)."""
+    entry = {"user": clean_user_name(entry.pop("user", None)) or current_user(), **entry}
     if record is None:
         record = load_record(project)
     elif not isinstance(record, ProjectRecord):
