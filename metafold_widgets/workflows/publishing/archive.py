@@ -13,14 +13,16 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ...core.atomic import staged_file
 from ...core.checksums import ALGORITHMS, FileDigest, HashProgress, Listing, hash_files, list_files
 from ...errors import ArchiveExistsError, UserError
 from .archive_writers import TarWriter, Writer, ZipWriter
-from .manifest import TRAILER_FILES, build_trailer
+from .manifest import TRAILER_FILES, build_trailer, zip_stored_files
+from .zip_storage import stored_in_zip
 
 ARCHIVE_FORMATS = ("tar.gz", "zip")
 SIDECAR_SUFFIX = ".sha256"
@@ -67,8 +69,10 @@ def create_archive(folder: str | os.PathLike[str], dest: str | os.PathLike[str] 
 
     ``dest`` defaults to the folder's parent. ``digests`` and ``trailer`` (from
     :func:`.manifest.write_checksums` on the same, unchanged files) save hashing everything
-    again. Raises ArchiveExistsError, FileProblem (changed, unreadable, unsafe link) or
-    DiskFullError; nothing is left under the final name when it fails.
+    again. Compression runs on ``workers`` threads (default: one per CPU); a zip stores the
+    files the manifest lists as ``stored_in_zip`` as they are. Raises ArchiveExistsError,
+    FileProblem (changed, unreadable, unsafe link) or DiskFullError; nothing is left under
+    the final name when it fails.
     """
     source, target = _source_and_target(folder, fmt, dest)
     sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
@@ -77,10 +81,13 @@ def create_archive(folder: str | os.PathLike[str], dest: str | os.PathLike[str] 
     if digests is None or not _same_files(listing, digests):
         digests, trailer = hash_files(listing.files, algorithms, workers=workers, progress=progress), None
     if trailer is None:
-        trailer = build_trailer(digests, {"name": source.resolve().name, **(about or {})}, algorithms)
-    writer = TarWriter if fmt == "tar.gz" else ZipWriter
-    digest = _write_archive(target, writer, source.resolve().name, listing, digests, trailer, compresslevel,
-                            progress)
+        trailer = build_trailer(digests, {"name": source.resolve().name, **(about or {})}, algorithms, root=source)
+    stored = zip_stored_files(trailer) if fmt == "zip" else None
+    if stored is None and fmt == "zip":
+        stored = stored_in_zip(source, ((d.relpath, d.size) for d in digests.values()), workers)
+    writer = partial(TarWriter if fmt == "tar.gz" else ZipWriter, top=source.resolve().name,
+                     compresslevel=compresslevel, workers=workers, stored=stored or ())
+    digest = _write_archive(target, writer, listing, digests, trailer, progress)
     try:
         with staged_file(sidecar, exists_error=appeared) as handle:
             handle.write(f"{digest}  {target.name}\n".encode("utf-8"))
@@ -139,13 +146,13 @@ class _Sink(io.RawIOBase):
         return self.position
 
 
-def _write_archive(target: Path, writer_type: type[Writer], top: str, listing: Listing,
-                   digests: Mapping[str, FileDigest], trailer: Mapping[str, bytes], compresslevel: int,
+def _write_archive(target: Path, make_writer: Callable[[_Sink], Writer], listing: Listing,
+                   digests: Mapping[str, FileDigest], trailer: Mapping[str, bytes],
                    progress: HashProgress | None) -> str:
-    """Write the archive as a staged file; returns its SHA-256."""
+    """Write the archive as a staged file with the writer ``make_writer`` gives; returns its SHA-256."""
     with staged_file(target, exists_error=appeared) as handle:
         sink = _Sink(handle.fileno())
-        writer = writer_type(sink, top, compresslevel)
+        writer = make_writer(sink)
         try:
             writer.write_all(listing, digests, trailer, progress)
         except BaseException:

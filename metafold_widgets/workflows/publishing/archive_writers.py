@@ -3,25 +3,25 @@
 Both formats share the order of members (the trailer files first, so a reader knows the
 checksums before the files; then the folders; then the files) and the checks on every file:
 its size and modification time must still be what was checksummed, and its content, read
-once more while it is added, must give the same checksum.
+once more while it is added, must give the same checksum. Compression runs on every core
+(:mod:`.parallel_gzip`, :mod:`.parallel_zip`); zip stores already-compressed files as they are.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os
 import stat
 import tarfile
 import time
-import zipfile
-from typing import IO, Callable, Mapping
+from typing import IO, Callable, Collection, Mapping
 
 from ...core.atomic import is_disk_full
 from ...core.checksums import BUFFER_SIZE, FileChangedError, FileDigest, HashProgress, ListedFile, Listing
+from .parallel_gzip import ParallelGzipWriter
+from .parallel_zip import ParallelZipWriter
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_ZIP64_LIMIT = (1 << 31) - 1
 
 
 class VerifyingReader:
@@ -44,10 +44,13 @@ class VerifyingReader:
 class Writer:
     """What both archive formats share: the order of members and the checks on every file."""
 
-    def __init__(self, sink: io.RawIOBase, top: str, compresslevel: int):
+    def __init__(self, sink: io.RawIOBase, *, top: str, compresslevel: int, workers: int | None = None,
+                 stored: Collection[str] = ()):
         self.sink = sink
         self.top = top
         self.compresslevel = compresslevel
+        self.workers = workers  # compression threads (default: one per CPU)
+        self.stored = frozenset(stored)  # relative paths a zip stores without compressing them again
 
     def write_all(self, listing: Listing, digests: Mapping[str, FileDigest], trailer: Mapping[str, bytes],
                   progress: HashProgress | None) -> None:
@@ -122,11 +125,13 @@ def _unchanged(item: ListedFile, digest: FileDigest, info: os.stat_result) -> No
 
 
 class TarWriter(Writer):
+    """A ``tar.gz``: one tar stream (PAX format) gzip-compressed on every core."""
+
     def open(self) -> None:
         self.now = int(time.time())
-        self.gzip = gzip.GzipFile(filename=f"{self.top}.tar", mode="wb", fileobj=self.sink,
-                                  compresslevel=self.compresslevel, mtime=0)
-        self.tar = tarfile.open(fileobj=self.gzip, mode="w", format=tarfile.PAX_FORMAT)
+        self.gzip = ParallelGzipWriter(self.sink, level=self.compresslevel, workers=self.workers,
+                                       filename=f"{self.top}.tar")
+        self.tar = tarfile.open(fileobj=self.gzip, mode="w", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
         self.tar.copybufsize = BUFFER_SIZE  # type: ignore[attr-defined]
 
     def _info(self, name: str, kind: bytes, mode: int, mtime: float, size: int = 0) -> tarfile.TarInfo:
@@ -151,47 +156,41 @@ class TarWriter(Writer):
     def abort(self) -> None:
         if hasattr(self, "gzip"):
             self.tar.closed = True  # type: ignore[attr-defined]
-            self.gzip.fileobj = None  # type: ignore[assignment]
+            self.gzip.abort()
 
 
 class ZipWriter(Writer):
+    """A ``zip``: members compressed side by side on every core; already-compressed files stored."""
+
     def open(self) -> None:
         self.now = time.localtime()[:6]
-        self.zip = zipfile.ZipFile(self.sink, "w", compression=zipfile.ZIP_DEFLATED,  # type: ignore[arg-type]
-                                   compresslevel=self.compresslevel, allowZip64=True)
-
-    def _info(self, name: str, date_time: tuple[int, ...], mode: int) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=max(tuple(date_time), _ZIP_EPOCH))  # type: ignore[arg-type]
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = (mode & 0xFFFF) << 16
-        return info
+        self.zip = ParallelZipWriter(self.sink, level=self.compresslevel, workers=self.workers)
 
     def add_bytes(self, name: str, content: bytes) -> None:
-        self.zip.writestr(self._info(name, self.now, stat.S_IFREG | 0o644), content)
+        self.zip.add_bytes(name, content, self.now, stat.S_IFREG | 0o644)
 
     def add_folder(self, name: str) -> None:
-        info = self._info(name + "/", self.now, stat.S_IFDIR | 0o755)
-        info.compress_type = zipfile.ZIP_STORED
-        info.external_attr |= 0x10  # MS-DOS directory flag
-        self.zip.writestr(info, b"")
+        self.zip.add_bytes(name + "/", b"", self.now, stat.S_IFDIR | 0o755, stored=True,
+                           external_attr=0x10)  # MS-DOS directory flag
 
     def add_file(self, name: str, size: int, info: os.stat_result, reader: VerifyingReader) -> None:
-        entry = self._info(name, time.localtime(info.st_mtime)[:6], stat.S_IFREG | stat.S_IMODE(info.st_mode) | 0o400)
-        entry.file_size = size
-        with self.zip.open(entry, "w", force_zip64=size > _ZIP64_LIMIT) as out:
-            while True:
-                chunk = reader.read(BUFFER_SIZE)
-                if not chunk:
-                    break
-                out.write(chunk)
-                if reader.read_bytes > size:
-                    raise OSError("file grew while it was archived")
+        date_time = max(tuple(time.localtime(info.st_mtime)[:6]), _ZIP_EPOCH)
+        member = self.zip.open_member(name, date_time, stat.S_IFREG | stat.S_IMODE(info.st_mode) | 0o400, size=size,
+                                      stored=name[len(self.top) + 1:] in self.stored)
+        while True:
+            chunk = reader.read(BUFFER_SIZE)
+            if not chunk:
+                break
+            member.write(chunk)
+            if reader.read_bytes > size:
+                raise OSError("file grew while it was archived")
         if reader.read_bytes < size:
             raise OSError("unexpected end of data")
+        member.close()
 
     def close(self) -> None:
         self.zip.close()
 
     def abort(self) -> None:
         if hasattr(self, "zip"):
-            self.zip.fp = None
+            self.zip.abort()

@@ -3,7 +3,8 @@
 A folder gets three files at its top, written last:
 
 * ``MANIFEST.json``: what (name, description), who (login name, tool), when, file count,
-  total size and every file with its size and checksums;
+  total size, every file with its size and checksums, and which files zip archives store
+  without compressing them again (``stored_in_zip``: already-compressed formats);
 * ``SHA256SUMS`` and ``MD5SUMS``: one ``<hex>  <relative path>`` line per file (the
   manifest included, the checksum files themselves not), so ``sha256sum -c SHA256SUMS``
   and ``md5sum -c MD5SUMS`` verify the folder without this product.
@@ -15,6 +16,7 @@ at most :data:`MAX_SUMS_BYTES` of it.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from ...core.checksums import (
 from ...core.record import to_json
 from ...core.timestamps import utc_now
 from ...errors import InputFileError
+from .zip_storage import stored_in_zip
 
 MANIFEST_FILE = "MANIFEST.json"
 MANIFEST_FORMAT = "metafold-manifest"
@@ -58,13 +61,17 @@ class ChecksummedFolder:
 
 
 def build_trailer(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
-                  algorithms: Sequence[str] = ALGORITHMS) -> dict[str, bytes]:
+                  algorithms: Sequence[str] = ALGORITHMS, *,
+                  root: str | os.PathLike[str] | None = None) -> dict[str, bytes]:
     """The manifest and checksum files (name -> content) for files with these ``digests``.
 
     ``about`` adds to the manifest: ``name``, ``description``, ``created_by`` (default:
-    the login name) and anything else worth keeping (e.g. the project's uid).
+    the login name) and anything else worth keeping (e.g. the project's uid). With the
+    folder's ``root``, the manifest also lists the files a zip archive stores without
+    compressing them again (``stored_in_zip``, see :mod:`.zip_storage`).
     """
-    manifest_bytes = to_json(manifest_data(digests, about, algorithms)).encode("utf-8")
+    stored = None if root is None else stored_in_zip(root, ((rel, d.size) for rel, d in digests.items()))
+    manifest_bytes = to_json(manifest_data(digests, about, algorithms, stored=stored)).encode("utf-8")
     manifest_digests = hash_bytes(manifest_bytes, algorithms)
     trailer = {MANIFEST_FILE: manifest_bytes}
     for name in algorithms:
@@ -75,19 +82,34 @@ def build_trailer(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | 
 
 
 def manifest_data(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
-                  algorithms: Sequence[str] = ALGORITHMS) -> dict[str, Any]:
-    """The manifest's content: what, who, when, file count, total size and every file."""
+                  algorithms: Sequence[str] = ALGORITHMS, *, stored: Sequence[str] | None = None) -> dict[str, Any]:
+    """The manifest's content: what, who, when, file count, total size, every file (and the zip-stored ones)."""
     info = dict(about or {})
     what = {"name": info.pop("name", None), "description": info.pop("description", None), **info}
     who = {"created_by": what.pop("created_by", None) or login_name(), "tool": f"metafold-widgets {__version__}"}
     files = [{"path": rel, "size": d.size, **{name: d.digests[name] for name in algorithms}}
              for rel, d in sorted(digests.items())]
-    return {"format": MANIFEST_FORMAT, "format_version": 1, "what": what, "who": who, "when": utc_now(),
+    data = {"format": MANIFEST_FORMAT, "format_version": 1, "what": what, "who": who, "when": utc_now(),
             "file_count": len(files), "total_size": sum(d.size for d in digests.values()),
             "checksum_files": {name: SUMS_FILES[name] for name in algorithms},
             "verify": [f"{'sha256sum' if name == 'sha256' else name + 'sum'} -c {SUMS_FILES[name]}"
                        for name in algorithms] + ["metafold verify <this folder or archive>"],
             "files": files}
+    if stored is not None:
+        data["stored_in_zip"] = sorted(stored)
+    return data
+
+
+def zip_stored_files(trailer: Mapping[str, bytes]) -> list[str] | None:
+    """The files a manifest (in ``trailer``) says zip archives store as they are; None when it does not say."""
+    content = trailer.get(MANIFEST_FILE)
+    if content is None:
+        return None
+    try:
+        stored = json.loads(content).get("stored_in_zip")
+    except (ValueError, AttributeError):
+        return None
+    return [name for name in stored if isinstance(name, str)] if isinstance(stored, list) else None
 
 
 def checksum_tree(folder: str | os.PathLike[str], *, algorithms: Sequence[str] = ALGORITHMS,
@@ -108,7 +130,7 @@ def write_checksums(folder: str | os.PathLike[str], about: Mapping[str, Any] | N
     path = Path(folder)
     if digests is None:
         _, digests = checksum_tree(path, algorithms=algorithms, workers=workers, progress=progress)
-    trailer = build_trailer(digests, about, algorithms)
+    trailer = build_trailer(digests, about, algorithms, root=path)
     for name, content in trailer.items():
         write_atomic(path / name, content)
     return ChecksummedFolder(path, len(digests), sum(d.size for d in digests.values()), dict(digests), trailer)

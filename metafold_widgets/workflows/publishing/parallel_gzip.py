@@ -1,0 +1,208 @@
+"""Deflate on every core, as pigz does: standard gzip (and zip member) streams, compressed block by block.
+
+A stream is cut into blocks of :data:`BLOCK_SIZE`. Each block is compressed on a thread
+pool (zlib releases the GIL) with a raw deflate compressor primed with the last 32 KiB of
+the block before it, so matches across the cut are kept, and ended with ``Z_SYNC_FLUSH``
+(the last block with ``Z_FINISH``): the blocks put end to end are one valid deflate stream
+that any inflater reads. A block whose sample does not shrink (already-compressed images,
+archives, random data) is written as stored deflate blocks instead of being compressed
+again. The CRC-32 and the size are counted in order on the calling thread.
+
+What is written goes through :class:`OrderedOutput`, a bounded queue of finished or pending
+pieces written strictly in order, so memory stays the same whatever the stream's length:
+about ``2 x workers`` blocks in flight.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Union
+
+BLOCK_SIZE = 512 << 10         # uncompressed bytes per block compressed on its own
+WINDOW = 32 << 10              # deflate's window: the dictionary a block is primed with
+SAMPLE_SIZE, SAMPLES = 4096, 4  # what is tried at level 1 to tell whether a block shrinks
+SHRINK_RATIO = 0.95            # a sample that does not get at least 5% smaller is stored
+_GZIP_OS_UNKNOWN = 255
+
+Piece = Union[bytes, "Future[bytes]", Callable[[], bytes]]
+"""What :class:`OrderedOutput` writes: bytes, a compression under way, or a late piece (made when its turn comes)."""
+
+
+def default_workers() -> int:
+    """Compression threads: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def compression_pool(workers: int | None = None) -> ThreadPoolExecutor:
+    """A thread pool for :class:`DeflateStream` (its threads only compress)."""
+    return ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="metafold-deflate")
+
+
+class OrderedOutput:
+    """Writes pieces strictly in the order they were put, keeping at most ``max_pending`` waiting.
+
+    ``position`` is the number of bytes written so far; a late piece (a callable) runs when
+    every piece before it is written, so it can read ``position`` (a zip member's offset
+    and compressed size are known only then).
+    """
+
+    def __init__(self, write: Callable[[bytes], Any], max_pending: int):
+        self._write = write
+        self.max_pending = max(1, max_pending)
+        self.position = 0
+        self._queue: deque[Piece] = deque()
+
+    def put(self, piece: Piece) -> None:
+        """Queue ``piece``; writes the oldest ones first when the queue is full."""
+        self._queue.append(piece)
+        while len(self._queue) > self.max_pending:
+            self._emit(self._queue.popleft())
+
+    def drain(self) -> None:
+        """Write everything queued."""
+        while self._queue:
+            self._emit(self._queue.popleft())
+
+    def cancel(self) -> None:
+        """Drop what is queued without writing it (after a failure)."""
+        for piece in self._queue:
+            if isinstance(piece, Future):
+                piece.cancel()
+        self._queue.clear()
+
+    def _emit(self, piece: Piece) -> None:
+        if isinstance(piece, Future):
+            data = piece.result()
+        elif callable(piece):
+            data = piece()
+        else:
+            data = piece
+        if data:
+            self._write(data)
+            self.position += len(data)
+
+
+class DeflateStream:
+    """One raw deflate stream, compressed block by block on ``pool`` into ``output``.
+
+    ``write`` the data, then ``finish()``; ``crc`` and ``size`` are the CRC-32 and the
+    length of what was written (what gzip's and zip's trailers need).
+    """
+
+    def __init__(self, output: OrderedOutput, pool: ThreadPoolExecutor, level: int, block_size: int = BLOCK_SIZE):
+        self.output = output
+        self.pool = pool
+        self.level = level
+        self.block_size = block_size
+        self.crc = 0
+        self.size = 0
+        self._buffer = bytearray()
+        self._window = b""
+
+    def write(self, data: Any) -> int:
+        """Add ``data`` (bytes-like) to the stream; returns its length."""
+        count = len(data) if isinstance(data, (bytes, bytearray)) else memoryview(data).nbytes
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += count
+        self._buffer += data
+        while len(self._buffer) > self.block_size:  # '>': the last block is never empty
+            block = bytes(self._buffer[:self.block_size])
+            del self._buffer[:self.block_size]
+            self._submit(block, last=False)
+        return count
+
+    def finish(self) -> None:
+        """Compress what is left as the last block (it carries deflate's end mark)."""
+        block = bytes(self._buffer)
+        self._buffer = bytearray()
+        self._submit(block, last=True)
+
+    def _submit(self, block: bytes, last: bool) -> None:
+        self.output.put(self.pool.submit(deflate_block, block, self._window, self.level, last))
+        self._window = (self._window + block)[-WINDOW:] if len(block) < WINDOW else block[-WINDOW:]
+
+
+def deflate_block(block: bytes, window: bytes, level: int, last: bool) -> bytes:
+    """``block`` as raw deflate data primed with ``window``; stored when it does not shrink."""
+    if level and not shrinks(block):
+        level = 0
+    if window:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window)
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(block) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def shrinks(data: bytes | memoryview) -> bool:
+    """Whether ``data`` gets at least 5% smaller at level 1, judged on a few samples spread over it."""
+    if len(data) <= SAMPLE_SIZE * SAMPLES:
+        sample = bytes(data)
+    else:
+        step = (len(data) - SAMPLE_SIZE) // (SAMPLES - 1)
+        sample = b"".join(data[i * step:i * step + SAMPLE_SIZE] for i in range(SAMPLES))
+    if len(sample) < 64:
+        return True  # too little to judge; deflate costs nothing here
+    return len(zlib.compress(sample, 1)) - 6 < SHRINK_RATIO * len(sample)  # 6: zlib's header and checksum
+
+
+class ParallelGzipWriter:
+    """A file-like object that writes a standard gzip file (one member) compressed on all cores.
+
+    ``sink`` receives the compressed bytes in order. ``close()`` writes the trailer (it
+    does not close ``sink``); ``abort()`` stops without writing more.
+    """
+
+    def __init__(self, sink: Any, *, level: int = 6, workers: int | None = None, filename: str = "",
+                 mtime: int = 0, block_size: int = BLOCK_SIZE):
+        count = workers or default_workers()
+        self.pool = compression_pool(count)
+        self.output = OrderedOutput(sink.write, max_pending=2 * count + 2)
+        self.stream = DeflateStream(self.output, self.pool, level, block_size)
+        self.output.put(gzip_header(filename, mtime, level))
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        return self.stream.write(data)
+
+    def tell(self) -> int:
+        """Uncompressed bytes written so far (what ``tarfile`` asks)."""
+        return self.stream.size
+
+    def flush(self) -> None:
+        """Nothing to do: blocks are written when they are full (and at ``close``)."""
+
+    def close(self) -> None:
+        """Compress the rest and write the gzip trailer (CRC-32, size modulo 2**32)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.stream.finish()
+            self.output.put(struct.pack("<II", self.stream.crc & 0xFFFFFFFF, self.stream.size & 0xFFFFFFFF))
+            self.output.drain()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Drop what is pending; nothing more is written."""
+        self.closed = True
+        self.output.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def gzip_header(filename: str, mtime: int, level: int) -> bytes:
+    """A gzip member header like Python's ``gzip`` module writes (name kept when it is Latin-1)."""
+    try:
+        name = filename.encode("latin-1")
+    except UnicodeEncodeError:
+        name = b""
+    flags = 0x08 if name else 0
+    extra = 2 if level == 9 else 4 if level == 1 else 0
+    header = struct.pack("<BBBBIBB", 0x1F, 0x8B, 8, flags, mtime & 0xFFFFFFFF, extra, _GZIP_OS_UNKNOWN)
+    return header + (name + b"\0" if name else b"")
