@@ -28,6 +28,10 @@ def to_native(template: Template) -> dict[str, Any]:
     integrations = _custom_roles(template)
     if integrations:
         data["integrations"] = integrations
+    if template.body:
+        data["body"] = [{key: value for key, value in (("title", s.title), ("text", s.text),
+                                                       ("placeholder", s.placeholder)) if value}
+                        for s in template.body]
     data["project_name"] = template.project_name
     data["log_folder"] = template.log_folder
     return data
@@ -105,6 +109,7 @@ def _custom_roles(template: Template) -> dict[str, Any]:
         actual = dict(template.integrations.get(system, {}))
         if system not in template.integrations and template.type == "experiment":
             custom[system] = False
-        elif actual != expected:
-            custom[system] = actual
+        elif actual != expected or template.fixed_roles.get(system):
+            fixed = {role: {"value": value} for role, value in template.fixed_roles.get(system, {}).items()}
+            custom[system] = {**actual, **fixed}
     return custom
