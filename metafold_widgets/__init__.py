@@ -52,6 +52,7 @@ _LAZY = {
     "resume_project": ".workflows.resume",
     "sync_project": ".workflows.sync", "attach_files": ".workflows.sync", "watch_project": ".workflows.sync",
     "check_project": ".workflows.check", "ProjectReport": ".workflows.check",
+    "compliance_report": ".workflows.compliance", "ComplianceReport": ".workflows.compliance",
     "create_batch": ".workflows.batch", "read_rows": ".workflows.batch",
     "scan": ".workflows.scan", "project_answers": ".workflows.scan",
     "audit_summary": ".workflows.audit", "audit_table": ".workflows.audit",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from . import checks, config, projects, publishing, templates
+from . import checks, config, projects, publishing, reports, templates
 
-TOPICS = (templates, projects, checks, publishing, config)
+TOPICS = (templates, projects, checks, reports, publishing, config)
 
 
 def build_parser() -> argparse.ArgumentParser:
