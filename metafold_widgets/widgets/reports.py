@@ -1,12 +1,15 @@
 """Check reports shown in notebooks and apps: colour-coded by the stylesheet's status classes."""
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any, Iterable
 
 import ipywidgets as widgets
 
 from ..workflows.check import ProjectReport
+from ..workflows.compliance import ComplianceReport
+from ..workflows.compliance_render import render_html, render_html_fragment
 from .styles import style_widget
 
 
@@ -27,6 +30,20 @@ def report_html(report: ProjectReport) -> str:
 def reports_html(reports: Iterable[ProjectReport]) -> str:
     """Several reports one after the other ("Nothing to check." for none)."""
     return "".join(report_html(report) for report in reports) or "<div>Nothing to check.</div>"
+
+
+def compliance_html(report: ComplianceReport) -> str:
+    """One project's compliance report, with a link that downloads it as a self-contained HTML page."""
+    page = base64.b64encode(render_html(report).encode("utf-8")).decode("ascii")
+    name = html.escape(f"{report.name}-compliance-report.html", quote=True)
+    link = (f"<p><a class='metafold-download' download='{name}' href='data:text/html;charset=utf-8;base64,{page}'>"
+            "Download this report (HTML)</a></p>")
+    return f"<div class='metafold-compliance-report'>{render_html_fragment(report)}{link}</div>"
+
+
+def compliance_reports_html(reports: Iterable[ComplianceReport]) -> str:
+    """Several compliance reports one after the other ("Nothing to report on." for none)."""
+    return "".join(compliance_html(report) for report in reports) or "<div>Nothing to report on.</div>"
 
 
 class ReportView(widgets.VBox):

@@ -19,7 +19,7 @@ from ..errors import UserError
 from .compliance import REPORT_FILE, REPORT_FORMATS, STATUSES, ComplianceItem, ComplianceReport
 
 STYLE = """
-.metafold-compliance { font-family: system-ui, sans-serif; line-height: 1.4; color: #1a1a1a; max-width: 100%; }
+.metafold-compliance { font-family: system-ui, sans-serif; line-height: 1.4; max-width: 100%; }
 .metafold-compliance h1 { font-size: 1.4em; margin: 0 0 .3em; }
 .metafold-compliance h2 { font-size: 1.15em; margin: 1.2em 0 .3em; }
 .metafold-compliance table { border-collapse: collapse; width: 100%; }
