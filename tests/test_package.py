@@ -125,7 +125,8 @@ def test_package_layout_places_files_by_folder(project, out):
     assert (path / "raw_data/condition_1/cell_001.tif").stat().st_ino == \
         (project / "03_imaging/raw_images/condition_1/cell_001.tif").stat().st_ino
     contents = result.data["contents"]
-    assert contents["figures"] == {"files": 1, "bytes": 10, "from": ["06_publication/figures"]}
+    assert contents["figures"] == {"files": 1, "bytes": 10, "from": ["06_publication/figures"], "added": [],
+                                   "formats": {"PNG": 1}}
     assert contents["raw_data"]["files"] == 2 and contents["raw_data"]["bytes"] == len(RAW) + 1000
     assert contents["not_included"]["files"] == 6  # record, metadata, README, log, protocol, drawing
     assert [p.name for p in out.iterdir()] == [path.name]  # no archive asked, no temporary folder left
@@ -175,9 +176,9 @@ def test_unknown_values_are_null_and_listed_with_a_reason(project, out):
     assert "pending" in unknown["data_sources.elabftw.experiment_id"]
     assert "experiment.title" not in unknown and "experiment.authors" not in unknown
     statement = (out / f"{project.name}_publication_package/data_availability/DATA_AVAILABILITY.md").read_text()
-    assert "License: not recorded [to be completed]" in statement
-    assert "Sharing level recorded for the project: Group." in statement
-    assert "Laboratory notebook (elabFTW): not recorded [to be completed]" in statement
+    assert "License: [to be completed: license, e.g. CC BY 4.0]." in statement
+    assert "(sharing level recorded for the project: Group)." in statement
+    assert "Laboratory notebook (elabFTW): [to be completed: where the laboratory record is kept]" in statement
     assert "Raw data: 2 files" in statement and "`03_imaging/raw_images`" in statement
 
 
@@ -236,7 +237,8 @@ def test_package_with_elabftw_includes_its_exports(tmp_path, out, fake_elabftw, 
     assert result.data["experiment"]["dates"]["elabftw_created"]
     unknown = {u["field"] for u in result.data["unknown"]}
     assert not any(field.startswith("data_sources.elabftw") for field in unknown)
-    assert result.data["contents"]["metadata_packages"]["files"] == 0  # the exports come from elabFTW, not the folder
+    # the project's record, elabFTW metadata, README and log, and the two exports: all in metadata_packages/
+    assert result.data["contents"]["metadata_packages"]["files"] == 6
     statement = (result.path / "data_availability/DATA_AVAILABILITY.md").read_text()
     assert f"elabFTW experiment {experiment_id} ({elabftw['url']}); exported to" in statement
     crate = json.loads((result.path / "ro-crate-metadata.json").read_text())
@@ -299,7 +301,9 @@ def test_package_with_omero_writes_the_dataset_metadata(project, out, monkeypatc
     assert list(listed["image_name"]) == ["a.tif", "b.tif"] and list(listed["Condition"]) == ["heat", "control"]
     assert "Live Cells" in (result.path / "metadata_packages/omero/dataset_7_key_values.csv").read_text()
     statement = (result.path / "data_availability/DATA_AVAILABILITY.md").read_text()
-    assert "OMERO dataset 7 (https://omero.example/webclient/?show=dataset-7), 2 images." in statement
+    assert "- Where: OMERO dataset 7 in the group Imaging Lab, https://omero.example/webclient/?show=dataset-7;" \
+        in statement
+    assert "- Images in OMERO: 2 images, size not known [to be completed: size of the image data]." in statement
 
 
 def test_package_without_omero_py_still_builds(project, out):

@@ -67,6 +67,7 @@ class DatasetSize:
     size_bytes: int | None
     pixels_types: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    image_ids: list[int] = field(default_factory=list)
 
 
 def dataset_size(conn: Any, dataset_id: int) -> DatasetSize:
@@ -93,12 +94,12 @@ def dataset_pixels(conn: Any, dataset_id: int) -> list[ImagePixels]:
 
 def summarize(dataset_id: int, images: Iterable[ImagePixels]) -> DatasetSize:
     """Add up images (an image with several Pixels rows counts once, its pixels every time)."""
-    seen: set[int] = set()
+    seen: dict[int, None] = {}
     pixel_count, size, known = 0, 0, True
     types: set[str] = set()
     formats: dict[str, None] = {}
     for image in images:
-        seen.add(image.image_id)
+        seen.setdefault(image.image_id, None)
         pixel_count += image.pixel_count
         image_bytes = image.size_bytes
         known = known and image_bytes is not None
@@ -109,7 +110,7 @@ def summarize(dataset_id: int, images: Iterable[ImagePixels]) -> DatasetSize:
             if found:
                 formats.setdefault(found, None)
     return DatasetSize(dataset_id, len(seen), pixel_count, size if known else None, sorted(types),
-                       sorted(formats, key=str.lower))
+                       sorted(formats, key=str.lower), sorted(seen))
 
 
 def name_format(name: str | None) -> str | None:

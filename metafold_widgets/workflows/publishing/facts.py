@@ -6,22 +6,46 @@ Nothing is invented.
 """
 from __future__ import annotations
 
+import os
 import platform
+from collections import Counter
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..._version import __version__
+from ...adapters.omero_sizes import name_format
 from ...core.bounded import METADATA_MAX_BYTES, read_json
 from ...core.checksums import SUMS_FILES, ListedFile
 from ...core.record import ELABFTW_METADATA_FILE, RECORD_FILE
 from ...errors import InputFileError
 from .context import FactContext
 from .manifest import MANIFEST_FILE
-from .people import AUTHOR, PRINCIPAL_INVESTIGATOR, answer_for, project_people, stated_license, with_role
-from .placement import CATEGORIES, STATEMENT_FILE
+from .omero_pixels import add_pixel_sizes
+from .people import (
+    AUTHOR_ROLES,
+    CORRESPONDING_AUTHOR,
+    PRINCIPAL_INVESTIGATOR,
+    answer_for,
+    answer_people,
+    project_people,
+    stated_license,
+    with_role,
+)
+from .placement import CATEGORIES, GENERATED_FILES, PROJECT_FOLDER, STATEMENT_FILE
 from .rocrate import METADATA_FILE as CRATE_FILE
-from .sources import elabftw_facts, omero_facts
+from .sources import ELABFTW_FOLDER, OMERO_FOLDER, elabftw_facts, omero_facts
 
 PACKAGE_FORMAT = "metafold-publication-package"
+CODE_FORMATS = frozenset({"PY", "IPYNB", "R", "RMD", "M", "IJM", "JL", "SH", "GROOVY", "JAVA", "JS", "MACRO",
+                          "CPP", "C", "BSH", "CPPIPE", "CPPROJ"})
+"""File formats that are analysis code (scripts, notebooks, Fiji macros, CellProfiler pipelines)."""
+# what the package adds to a category besides the project's folders, by subfolder
+ADDED_FOLDERS = {PROJECT_FOLDER: "the project's record, elabFTW metadata, README and integration log",
+                 ELABFTW_FOLDER: "the elabFTW experiment's exports", OMERO_FOLDER: "the OMERO dataset's tables"}
+# answer words for what only a person knows (see _compliance)
+COMPLIANCE_WORDS = {"retention": ("retention", "retain", "keep_until", "storage_period"),
+                    "privacy": ("privacy", "personal_data", "ethics", "ethical", "consent", "gdpr", "sensitive"),
+                    "funder": ("funder", "funding", "grant", "funders")}
 
 
 def package_data(ctx: FactContext, placements: Mapping[str, ListedFile], sources: Mapping[str, list[str]],
@@ -29,7 +53,8 @@ def package_data(ctx: FactContext, placements: Mapping[str, ListedFile], sources
                  elabftw_formats: Sequence[str]) -> dict[str, Any]:
     """The content of ``publication_data_package.json``."""
     elabftw = elabftw_facts(ctx, elabftw_formats)
-    omero = omero_facts(ctx)
+    omero = add_pixel_sizes(ctx, omero_facts(ctx))
+    contents = _contents(ctx.staging, sources, left_out)
     return {
         "format": PACKAGE_FORMAT, "format_version": 1, "generated_at": ctx.now,
         "generated_by": f"metafold-widgets {__version__}",
@@ -38,7 +63,10 @@ def package_data(ctx: FactContext, placements: Mapping[str, ListedFile], sources
         "experimental_metadata": _experimental_metadata(ctx),
         "data_availability": _availability(ctx),
         "reproducibility": _reproducibility(ctx, copied),
-        "contents": _contents(placements, sources, left_out),
+        "contents": contents,
+        "documentation": _documentation(elabftw, left_out),
+        "contacts": _contacts(ctx),
+        "compliance": _compliance(ctx),
         "unknown": ctx.unknown,
     }
 
@@ -62,8 +90,9 @@ def _experiment(ctx: FactContext, elabftw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _authors(ctx: FactContext, elabftw: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The people the answers name, then the elabFTW owner; never the folder's login name."""
     people = project_people(ctx.record, owner=elabftw.get("owner"))
-    if not with_role(people, AUTHOR, PRINCIPAL_INVESTIGATOR):
+    if not with_role(people, *AUTHOR_ROLES):
         ctx.unknown.append({"field": "experiment.authors",
                             "reason": "no answer names authors or a principal investigator"})
     return people
@@ -125,14 +154,78 @@ def _reproducibility(ctx: FactContext, copied: Mapping[str, str]) -> dict[str, A
     }
 
 
-def _contents(placements: Mapping[str, ListedFile], sources: Mapping[str, list[str]],
-              left_out: Sequence[ListedFile]) -> dict[str, Any]:
+def _contents(staging: Path, sources: Mapping[str, list[str]], left_out: Sequence[ListedFile]) -> dict[str, Any]:
+    """Files, bytes and formats of every category as the package holds them: the project's folders
+    (``from``) and what the package added (``added``: its record copies, elabFTW exports, OMERO
+    tables). The data-availability files written from these facts are listed as ``generated``."""
     contents: dict[str, Any] = {}
     for category in CATEGORIES:
-        items = [item for target, item in placements.items() if target.startswith(category + "/")]
-        contents[category] = {"files": len(items), "bytes": sum(i.size for i in items),
-                              "from": sources.get(category, [])}
+        skip = {f"{category}/{name}" for name in GENERATED_FILES} if category == "data_availability" else set()
+        files = [(rel, size) for rel, size in _files_under(staging, category) if rel not in skip]
+        added = [{"folder": folder, "what": what, "files": sum(1 for rel, _ in files if rel.startswith(folder + "/"))}
+                 for folder, what in ADDED_FOLDERS.items() if folder.startswith(category + "/")]
+        contents[category] = {"files": len(files), "bytes": sum(size for _, size in files),
+                              "from": sources.get(category, []), "added": [a for a in added if a["files"]],
+                              "formats": _formats(rel for rel, _ in files)}
+    contents["data_availability"]["generated"] = [f"data_availability/{name}" for name in GENERATED_FILES]
+    code = {fmt: n for fmt, n in contents["processed_data"]["formats"].items() if fmt in CODE_FORMATS}
+    contents["processed_data"]["code_files"] = sum(code.values())
     contents["not_included"] = {"files": len(left_out), "bytes": sum(i.size for i in left_out),
                                 "from": sorted({i.relpath.rsplit("/", 1)[0] if "/" in i.relpath else "."
                                                 for i in left_out})}
     return contents
+
+
+def _files_under(staging: Path, category: str) -> list[tuple[str, int]]:
+    """``(path in the package, size)`` of every regular file below ``staging/category``."""
+    found: list[tuple[str, int]] = []
+    for folder, _, names in os.walk(staging / category):
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file() and not path.is_symlink():
+                found.append((path.relative_to(staging).as_posix(), path.stat().st_size))
+    return sorted(found)
+
+
+def _formats(paths: Any) -> dict[str, int]:
+    """``{format: file count}``, most frequent first; files without an extension are ``(none)``."""
+    counts = Counter(name_format(Path(rel).name) or "(none)" for rel in paths)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _documentation(elabftw: Mapping[str, Any], left_out: Sequence[ListedFile]) -> dict[str, Any]:
+    """The experiment's record: the elabFTW experiment and its exports, and the lab record entries
+    (Markdown files in the project's documentation folders, which stay in the project)."""
+    entries = [item for item in left_out if item.relpath.lower().endswith(".md") and "/" in item.relpath]
+    return {"elabftw_experiment_id": elabftw.get("experiment_id"), "elabftw_url": elabftw.get("url"),
+            "elabftw_exports": [export["file"] for export in elabftw.get("exports", [])],
+            "lab_record_entries": {"files": len(entries),
+                                   "from": sorted({item.relpath.rsplit("/", 1)[0] for item in entries})}}
+
+
+def _contacts(ctx: FactContext) -> dict[str, Any]:
+    """Whom to ask: the principal investigator and the corresponding author the answers name."""
+    people = answer_people(ctx.answers)
+    pi = [p["name"] for p in with_role(people, PRINCIPAL_INVESTIGATOR)]
+    corresponding = [p["name"] for p in with_role(people, CORRESPONDING_AUTHOR)]
+    return {"principal_investigator": ctx.known(pi[0] if pi else None, "contacts.principal_investigator",
+                                                "no answer names a principal investigator"),
+            "corresponding_author": ctx.known(corresponding[0] if corresponding else None,
+                                              "contacts.corresponding_author",
+                                              "no answer names a corresponding author")}
+
+
+def _compliance(ctx: FactContext) -> dict[str, Any]:
+    """Retention, privacy and funder requirements: from answers whose key says so, else unknown
+    (only a person knows them; the statement marks them to be completed)."""
+    found: dict[str, Any] = {}
+    for topic, words in COMPLIANCE_WORDS.items():
+        value = next((v for k, v in ctx.answers.items()
+                      if v not in (None, "", []) and not isinstance(v, bool) and _has_word(k, words)), None)
+        found[topic] = ctx.known(value, f"compliance.{topic}", f"no answer gives the {topic} requirements")
+    return found
+
+
+def _has_word(key: str, words: Sequence[str]) -> bool:
+    joined = f"_{key.lower()}_"
+    return any(f"_{word}_" in joined or joined.startswith(f"_{word}") for word in words)

@@ -34,6 +34,7 @@ from ...core.timestamps import utc_now
 from ...errors import PackageExistsError, UserError
 from ...session import Session
 from .archive import ARCHIVE_FORMATS, ArchiveResult, create_archive
+from .availability_files import write_availability_files
 from .context import FactContext, record_template
 from .facts import package_data
 from .manifest import write_checksums
@@ -147,6 +148,7 @@ def _build_folder(build: _Build) -> tuple[dict[str, Any], dict[str, FileDigest],
         data = package_data(context, placements, sources, left_out, copied, build.elabftw_formats)
         _write(staging / PACKAGE_FILE, to_json(data))
         _write(staging / STATEMENT_FILE, availability_statement(data))
+        write_availability_files(context, data)
         digests = checksum_with_crate(staging, build.record, data, build.workers,
                                       _labelled(build.report, "checksums"))
         trailer = write_checksums(staging, _about(build.record), digests=digests).trailer

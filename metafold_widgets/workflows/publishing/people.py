@@ -5,6 +5,11 @@ The package's facts, its RO-Crate and the ``.eln`` export all ask the same quest
 get the same answers from here. An answer plays a role by its key: the exact keys of
 :data:`ANSWER_ROLES` first, then, for the roles not in :data:`EXACT_ROLES`, any key that has
 one of the role's words as a whole word (``lab_license``, ``co_authors``).
+
+People come from the answers only (:func:`answer_people`: every field that names people,
+see :data:`PEOPLE_WORDS`) and from elabFTW (the experiment's owner, when read). The login name
+that created the folder (``created_by``) is no person's name: ``root`` or ``jdoe`` is never
+an author.
 """
 from __future__ import annotations
 
@@ -27,7 +32,26 @@ ANSWER_ROLES: dict[str, tuple[str, ...]] = {
 AUTHOR = "author"
 PRINCIPAL_INVESTIGATOR = "principal investigator"
 OWNER = "owner of the elabFTW experiment"
-CREATOR = "created the project folder (login name)"
+CREATOR = "created the project folder (login name)"  # never given to anyone: kept for callers' role lists
+CORRESPONDING_AUTHOR = "corresponding author"
+CONTRIBUTOR = "contributor"
+INVESTIGATOR = "investigator"
+AUTHOR_ROLES = (PRINCIPAL_INVESTIGATOR, AUTHOR, CORRESPONDING_AUTHOR, INVESTIGATOR, CONTRIBUTOR)
+"""The roles that make someone an author of the data (the elabFTW owner is named apart)."""
+
+# role of an answer that names people, by the words of its key (first match wins)
+PEOPLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (PRINCIPAL_INVESTIGATOR, ("principal_investigator", "pi")),
+    (CORRESPONDING_AUTHOR, ("corresponding", "contact_person", "contact")),
+    (AUTHOR, ("author", "authors", "creator", "creators")),
+    (INVESTIGATOR, ("investigator", "investigators", "researcher", "researchers", "experimenter",
+                    "experimenters", "operator", "operators", "scientist", "scientists")),
+    (CONTRIBUTOR, ("contributor", "contributors", "collaborator", "collaborators", "co_investigator",
+                   "co_investigators")),
+)
+# words of a key that say its value is about people, not their names (``author_orcid``)
+NOT_NAMES = frozenset({"orcid", "email", "mail", "affiliation", "institution", "id", "ids", "count", "number",
+                       "phone", "address", "role", "roles", "type", "enabled", "enable", "url"})
 
 Person = dict[str, str]
 """``{"name", "role", "source"}``: one person and where we know them from."""
@@ -56,20 +80,42 @@ def stated_license(answers: Mapping[str, Any]) -> str | None:
 
 
 def project_people(record: ProjectRecord, owner: str | None = None) -> list[Person]:
-    """The authors and principal investigator the answers name, the elabFTW experiment's
-    ``owner`` (when it was read) and the login name that created the folder, in that order."""
-    answers = record.answers
-    people: list[Person] = []
-    for role, label in (("authors", AUTHOR), ("principal_investigator", PRINCIPAL_INVESTIGATOR)):
-        found = answer_for(answers, role)
-        if found:
-            people += [{"name": name, "role": label, "source": f"answers.{found[0]}"} for name in _names(found[1])]
-    if owner:
+    """The people the answers name (:func:`answer_people`) and the elabFTW experiment's ``owner``
+    (when it was read), in that order. Never the login name that created the folder."""
+    people = answer_people(record.answers)
+    if owner and not any(p["name"] == owner for p in people):
         people.append({"name": owner, "role": OWNER, "source": "elabFTW"})
-    creator = record.created_by
-    if creator and creator != "unknown":
-        people.append({"name": creator, "role": CREATOR, "source": "metafold.json"})
     return people
+
+
+def answer_people(answers: Mapping[str, Any]) -> list[Person]:
+    """Every person an answer names, in answer order, with the role the answer's key gives
+    (:data:`PEOPLE_WORDS`); a name given twice is listed once, with its first role."""
+    people: list[Person] = []
+    seen: set[str] = set()
+    for key, value in answers.items():
+        role = people_role(key)
+        if role is None or value in (None, "", []) or isinstance(value, (bool, int, float, dict)):
+            continue
+        for name in _names(value):
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                people.append({"name": name, "role": role, "source": f"answers.{key}"})
+    return people
+
+
+def people_role(key: str) -> str | None:
+    """The role of the people an answer with this key names, or None when the key names nobody."""
+    words = [word for word in key.lower().replace("-", "_").split("_") if word]
+    if not words or NOT_NAMES & set(words):
+        return None
+    joined = "_".join(words)
+    for role, keywords in PEOPLE_WORDS:
+        for keyword in keywords:
+            if joined == keyword or ("_" in keyword and f"_{keyword}_" in f"_{joined}_") or \
+                    ("_" not in keyword and keyword in words):
+                return role
+    return None
 
 
 def _names(value: Any) -> list[str]:
@@ -81,6 +127,11 @@ def _names(value: Any) -> list[str]:
 def with_role(people: Sequence[Person], *roles: str) -> list[Person]:
     """The people who have one of ``roles``."""
     return [person for person in people if person["role"] in roles]
+
+
+def authors(people: Sequence[Person]) -> list[Person]:
+    """The people who are authors of the data (:data:`AUTHOR_ROLES`), principal investigator first."""
+    return sorted(with_role(people, *AUTHOR_ROLES), key=lambda p: p["role"] != PRINCIPAL_INVESTIGATOR)
 
 
 def crate_people(people: Sequence[Person]) -> list[tuple[str, str, str]]:

@@ -7,7 +7,9 @@ category gathers files from several folders, each keeps its folder's path below 
 category. Other files (protocols, notes) are not copied. Files are hard-linked when the
 disk allows it (no copy, no extra space), else copied. The project's metadata files are
 renamed (``project-record.json``...) so that folder scans never mistake the package for a
-second project.
+second project. The data-availability files the package writes (:data:`AVAILABILITY_FILES`)
+are not copied from the project: the package gets them fresh, or the researcher's edited
+version (see :mod:`.availability_files`).
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ from ...errors import UserError
 
 PACKAGE_FILE = "publication_data_package.json"
 STATEMENT_FILE = "data_availability/DATA_AVAILABILITY.md"
+AVAILABILITY_FILES = ("data_sharing_statement.md", "omero_access_instructions.md", "elabftw_reference_links.txt")
+"""Written into the project's data-availability folder and into the package's."""
+GENERATED_FILES = (STATEMENT_FILE.rsplit("/", 1)[1], *AVAILABILITY_FILES)
+"""Every file the package writes into its ``data_availability/`` folder."""
+NEW_SUFFIX = ".new"
 PACKAGE_SUFFIX = "_publication_package"
 PROJECT_FOLDER = "metadata_packages/project"
 CATEGORIES = ("figures", "raw_data", "processed_data", "metadata_packages", "data_availability")
@@ -63,6 +70,8 @@ def plan_placements(files: Sequence[ListedFile]) -> tuple[Placements, dict[str, 
             left_out.append(item)
             continue
         category, folder = found
+        if category == "data_availability" and _is_generated(item.relpath.rsplit("/", 1)[-1]):
+            continue  # written afresh (or the researcher's version) by the package itself
         grouped.setdefault(category, {}).setdefault(folder, []).append((item.relpath[len(folder) + 1:], item))
     placements: Placements = {}
     sources = {category: sorted(folders) for category, folders in grouped.items()}
@@ -71,6 +80,23 @@ def plan_placements(files: Sequence[ListedFile]) -> tuple[Placements, dict[str, 
             prefix = f"{category}/{folder}/" if len(folders) > 1 else f"{category}/"
             placements.update((prefix + inner, item) for inner, item in items)
     return placements, sources, left_out
+
+
+def _is_generated(name: str) -> bool:
+    return name in GENERATED_FILES or name.removesuffix(NEW_SUFFIX) in AVAILABILITY_FILES
+
+
+def availability_folder(project: Path) -> Path | None:
+    """The project's data-availability folder (``06_publication/data_availability``...): the
+    shallowest folder whose name puts it in the ``data_availability`` category, or None."""
+    found: list[tuple[int, str]] = []
+    for folder, dirs, _ in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(PACKAGE_SUFFIX))
+        relative = Path(folder).relative_to(project).as_posix()
+        if relative != "." and category_of(relative + "/x") == ("data_availability", relative):
+            found.append((relative.count("/"), relative))
+            dirs[:] = []
+    return project / min(found)[1] if found else None
 
 
 def project_files(project: Path) -> list[ListedFile]:
