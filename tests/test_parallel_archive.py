@@ -1,0 +1,202 @@
+"""Archives compressed on every core stay standard: gzip, tar, zip and unzip read them byte for byte.
+
+The gzip stream is made of blocks compressed apart (as pigz does) and the zip of members
+compressed side by side; already-compressed files are stored in zip and named in the
+manifest. Peak memory while archiving is measured in a fresh process on a file far larger
+than the cap.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from metafold_widgets.workflows.archive import create_archive, verify
+from metafold_widgets.workflows.publishing.parallel_gzip import ParallelGzipWriter, deflate_block, shrinks
+from metafold_widgets.workflows.publishing.parallel_zip import ParallelZipWriter
+
+needs_gzip_and_tar = pytest.mark.skipif(not (shutil.which("gzip") and shutil.which("tar")),
+                                        reason="gzip and tar are not installed")
+TEXT = "".join(f"{i},{i * 0.37:.4f},sample {i % 17},condition_{i % 3}\n" for i in range(60_000)).encode()
+NOISE = os.urandom(3 << 20)  # like PNG/JPEG/LZW-TIFF content: does not shrink
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    (root / "raw" / "images").mkdir(parents=True)
+    (root / "tables").mkdir()
+    (root / "empty").mkdir()
+    (root / "tables" / "big.csv").write_bytes(TEXT * 2)  # several blocks
+    (root / "tables" / "small.csv").write_bytes(TEXT[:5000])
+    (root / "tables" / "empty.txt").write_bytes(b"")
+    (root / "raw" / "images" / "cell 01.png").write_bytes(NOISE[:200_000])  # stored by its name
+    (root / "raw" / "images" / "cell 02.tif").write_bytes(NOISE)  # stored: its sample does not shrink
+    (root / "raw" / "images" / "plain.tif").write_bytes(bytes(300_000))  # an uncompressed TIFF shrinks
+    (root / "ünïcode notes.md").write_text("# notes\n" * 1000)
+    return root
+
+
+def folder_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_shrinks_tells_text_from_noise():
+    assert shrinks(TEXT[:1 << 20]) and shrinks(bytes(100_000))
+    assert not shrinks(NOISE[:1 << 20])
+
+
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_parallel_gzip_is_one_standard_gzip_stream(tmp_path, level):
+    data = TEXT[:700_000] + NOISE[:300_000] + TEXT + b"tail"
+    out = io.BytesIO()
+    writer = ParallelGzipWriter(out, level=level, workers=3, filename="data.tar", block_size=64 << 10)
+    for start in range(0, len(data), 100_000):
+        writer.write(data[start:start + 100_000])
+    writer.close()
+    compressed = out.getvalue()
+    assert gzip.decompress(compressed) == data
+    assert compressed[3] == 0x08 and compressed[10:19] == b"data.tar\0"  # the name, as gzip writes it
+    assert len(compressed) < len(TEXT) / 2 + 320_000  # text compressed, noise stored
+    if shutil.which("gzip"):
+        path = tmp_path / "data.gz"
+        path.write_bytes(compressed)
+        assert subprocess.run(["gzip", "-t", str(path)], capture_output=True).returncode == 0
+        assert subprocess.run(["gzip", "-dc", str(path)], capture_output=True).stdout == data
+
+
+def test_parallel_gzip_of_nothing_is_an_empty_gzip_file():
+    out = io.BytesIO()
+    ParallelGzipWriter(out).close()
+    assert gzip.decompress(out.getvalue()) == b""
+
+
+def test_a_block_that_does_not_shrink_is_stored_not_compressed():
+    block = deflate_block(NOISE[:100_000], b"", 6, last=True)
+    assert len(block) <= 100_000 + 5 * (100_000 // 65535 + 2)  # stored: 5 bytes per stored block
+    assert block[0] & 0b110 == 0  # first block type 00: stored
+
+
+@needs_gzip_and_tar
+def test_parallel_tar_gz_is_read_by_tar_gzip_and_tarfile_byte_for_byte(folder, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = create_archive(folder, out, "tar.gz", workers=2)
+    assert subprocess.run(["gzip", "-t", str(result.path)], capture_output=True).returncode == 0
+    listed = subprocess.run(["tar", "-tzf", str(result.path)], capture_output=True, text=True)
+    assert listed.returncode == 0
+    assert "data/raw/images/cell 02.tif" in listed.stdout.splitlines()
+    unpacked = tmp_path / "tar"
+    unpacked.mkdir()
+    assert subprocess.run(["tar", "-xzf", str(result.path), "-C", str(unpacked)]).returncode == 0
+    with tarfile.open(result.path) as archive:
+        from_tarfile = {m.name.removeprefix("data/"): archive.extractfile(m).read()  # type: ignore[union-attr]
+                        for m in archive.getmembers() if m.isfile()}
+    expected = folder_files(folder)
+    trailer = {"MANIFEST.json", "SHA256SUMS", "MD5SUMS"}
+    assert {k: v for k, v in from_tarfile.items() if k not in trailer} == expected
+    assert {k: v for k, v in folder_files(unpacked / "data").items() if k not in trailer} == expected
+    assert (unpacked / "data" / "empty").is_dir()
+    assert verify(result.path).ok
+
+
+def test_parallel_zip_is_read_by_zipfile_and_unzip_byte_for_byte(folder, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = create_archive(folder, out, "zip", workers=2)
+    with zipfile.ZipFile(result.path) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        members = {info.filename.removeprefix("data/"): info for info in archive.infolist()}
+        contents = {name: archive.read(info) for name, info in members.items() if not info.is_dir()}
+        manifest = json.loads(archive.read("data/MANIFEST.json"))
+    assert names[:3] == ["data/MANIFEST.json", "data/SHA256SUMS", "data/MD5SUMS"]
+    assert members["empty/"].is_dir() and members["empty/"].external_attr & 0x10
+    expected = folder_files(folder)
+    assert {k: v for k, v in contents.items() if k in expected} == expected
+    assert set(contents) - set(expected) == {"MANIFEST.json", "SHA256SUMS", "MD5SUMS"}
+    stored = {name for name, info in members.items() if info.compress_type == zipfile.ZIP_STORED and not info.is_dir()}
+    assert stored == {"raw/images/cell 01.png", "raw/images/cell 02.tif"}
+    assert manifest["stored_in_zip"] == sorted(stored)  # the manifest says which
+    assert members["raw/images/plain.tif"].compress_type == zipfile.ZIP_DEFLATED
+    assert members["tables/big.csv"].compress_size < len(TEXT) / 2
+    checker = ["unzip", "-tq", str(result.path)] if shutil.which("unzip") else \
+        [sys.executable, "-m", "zipfile", "-t", str(result.path)]
+    assert subprocess.run(checker, capture_output=True).returncode == 0
+    assert verify(result.path).ok
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_archived_checksums_equal_hashlib_on_the_files(folder, tmp_path, fmt):
+    result = create_archive(folder, tmp_path, fmt)
+    if fmt == "zip":
+        with zipfile.ZipFile(result.path) as archive:
+            manifest = json.loads(archive.read("data/MANIFEST.json"))
+    else:
+        with tarfile.open(result.path) as archive:
+            manifest = json.loads(archive.extractfile("data/MANIFEST.json").read())  # type: ignore[union-attr]
+    for entry in manifest["files"]:
+        content = (folder / entry["path"]).read_bytes()
+        assert entry["size"] == len(content)
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert entry["md5"] == hashlib.md5(content).hexdigest()
+    assert result.sha256 == hashlib.sha256(result.path.read_bytes()).hexdigest()
+
+
+def test_zip64_member_headers_are_read_by_zipfile(tmp_path):
+    """A member announced as possibly over 2 GiB gets zip64 headers; readers accept them."""
+    out = io.BytesIO()
+    writer = ParallelZipWriter(out, workers=2)
+    member = writer.open_member("big.bin", (2024, 5, 6, 7, 8, 10), 0o100644, size=3 << 30)
+    member.write(TEXT[:100_000])
+    member.close()
+    member = writer.open_member("noise.bin", (2024, 5, 6, 7, 8, 10), 0o100644, size=3 << 30, stored=True)
+    member.write(NOISE[:1000])
+    member.close()
+    writer.close()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        assert archive.testzip() is None
+        assert archive.read("big.bin") == TEXT[:100_000] and archive.read("noise.bin") == NOISE[:1000]
+        assert archive.getinfo("big.bin").date_time == (2024, 5, 6, 7, 8, 10)
+    if shutil.which("unzip"):
+        path = tmp_path / "z64.zip"
+        path.write_bytes(out.getvalue())
+        assert subprocess.run(["unzip", "-tq", str(path)], capture_output=True).returncode == 0
+
+
+MEMORY_PROBE = textwrap.dedent("""
+    import os, resource, sys
+    from metafold_widgets.workflows.archive import create_archive
+    folder, out, fmt = sys.argv[1:4]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    create_archive(folder, out, fmt, workers=2)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) // 1024)  # MiB (ru_maxrss is in KiB on Linux)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB and sparse files: Linux")
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_peak_memory_while_archiving_stays_under_a_fixed_cap(tmp_path, fmt):
+    """A 256 MiB file (sparse: no disk used) is archived with less than 64 MiB more memory."""
+    root = tmp_path / "big"
+    root.mkdir()
+    with open(root / "sparse.raw", "wb") as handle:
+        handle.truncate(256 << 20)
+    (root / "table.csv").write_bytes(TEXT)
+    out = tmp_path / "out"
+    out.mkdir()
+    probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(root), str(out), fmt],
+                           capture_output=True, text=True, check=True)
+    assert int(probe.stdout) < 64, f"peak memory grew by {probe.stdout.strip()} MiB"
