@@ -24,7 +24,11 @@ emulates, and the source each behaviour was read from (repositories under github
   reads the group of its context's ``omero.group`` (-1: all the user's groups; unset: the
   session's group); a group the user is not in raises SecurityViolation
   (``ome/security/basic/BasicSecuritySystem.java``); writing with -1 or across groups raises
-  SecurityViolation. Groups are read-annotate (``rwra--``): changing another user's object
+  SecurityViolation. Each group carries its permissions as omero-model defines them (a
+  ``PermissionsI`` of ``rwra--``-style text, ``src/main/java/ome/model/internal/Permissions.java``
+  at v5.7.5, parseString), on the group and on every object of the group: read-annotate
+  (``rwra--``) unless ``group_permissions`` says otherwise; what is refused is emulated for
+  read-annotate groups, whatever their permissions say: changing another user's object
   raises SecurityViolation "Updating ... not allowed." (``ome/security/basic/BasicACLVoter.java``);
   linking one's own annotation to another user's image is allowed; deleting another user's
   annotation fails the Delete2 with omero.cmd.GraphException "not permitted to delete ..."
@@ -105,7 +109,8 @@ class FakeBlitzGateway(SideDoor):
 
     def __init__(self, *, groups: Mapping[int, str] = DEFAULT_GROUPS, default_group: int | None = None,
                  latency: float = 0.0, host: str = "omero.example.org", port: int = 4064,
-                 session_key: str = "fake-session-0123456789abcdef") -> None:
+                 session_key: str = "fake-session-0123456789abcdef",
+                 group_permissions: Mapping[int, str] | None = None) -> None:
         self.groups = dict(groups)
         self.default_group = default_group if default_group is not None else next(iter(self.groups))
         self.latency = latency
@@ -118,6 +123,8 @@ class FakeBlitzGateway(SideDoor):
         self.user_id = USER_ID
         self.model = load_model()
         self.store = Store(self.model, self.groups, GROUP_PERMISSIONS)
+        for gid, text in (group_permissions or {}).items():
+            self.store.set_group_permissions(gid, text)
         self.store.user(USER_ID, USER_NAME)
         self.store.user(OTHER_USER_ID, "colleague")
         self._session_group = self.default_group
@@ -199,7 +206,7 @@ class FakeBlitzGateway(SideDoor):
             self._context_cached = True
         group = self._session_group
         return _EventContext(USER_ID, USER_NAME, group, self.groups[group], list(self.groups), self.c.getSessionId(),
-                             groupPermissions=PermissionsI(GROUP_PERMISSIONS))
+                             groupPermissions=PermissionsI(self.store.group_permissions[group]))
 
     def getGroupFromContext(self) -> Any:
         group = self.getEventContext().groupId
@@ -325,7 +332,7 @@ class FakeBlitzGateway(SideDoor):
     def _group(self, gid: int, with_members: bool = False) -> ExperimenterGroupI:
         group = ExperimenterGroupI(gid, True)
         group.setName(rstring(self.groups[gid]))
-        group.getDetails().setPermissions(PermissionsI(GROUP_PERMISSIONS))
+        group.getDetails().setPermissions(PermissionsI(self.store.group_permissions[gid]))
         if with_members:
             member = GroupExperimenterMapI()
             member.setParent(ExperimenterGroupI(gid, False))

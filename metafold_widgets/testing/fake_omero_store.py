@@ -179,6 +179,22 @@ class Store:
             template = self._permissions[text] = PermissionsI(text)
         return clone(template)
 
+    def set_group_permissions(self, gid: int, text: str) -> None:
+        """Give group ``gid`` the permissions ``text`` ('rwr---'), as an administrator's chmod does:
+        the group and the objects of the group then report them."""
+        if gid not in self.group_permissions:
+            raise KeyError(f"no group {gid}")
+        self.permissions(text)  # omero.model.PermissionsI refuses a malformed text here
+        self.group_permissions[gid] = text
+        group = self.get("ExperimenterGroup", gid)
+        if group is not None:
+            group._details.__dict__["_permissions"] = self.permissions(text)
+        for table in self.tables.values():
+            for obj in table.values():
+                details = getattr(obj, "_details", None)
+                if details is not None and details._group is not None and details._group._id._val == gid:
+                    details.__dict__["_permissions"] = self.permissions(text)
+
     def _globally(self, obj: Any, permissions: str = "rw----") -> Any:
         details = clone(self._details)
         details.__dict__["_permissions"] = self.permissions(permissions)

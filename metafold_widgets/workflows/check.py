@@ -1,7 +1,12 @@
 """Check that a project is complete and that its folder, record and linked records agree.
 
-Each check gives ``pass``, ``warn``, ``fail`` or ``skip`` (not applicable, e.g. a system
-that is not configured), a message and how to fix it. The report adds an overall score
+Besides structure, metadata and the linked records' custom values, the basic facts (title,
+tags, status, category, dates, investigator, OMERO dataset name and description) are compared
+across the three (:mod:`.check_facts`, results named ``facts: <fact>``) and who may read and
+change the project is checked against its sharing level (:mod:`.permissions`, results named
+``permissions: folder``, ``permissions: elabFTW``, ``permissions: OMERO``). Each check gives
+``pass``, ``warn``, ``fail`` or ``skip`` (not applicable, e.g. a system that is not
+configured), a message and how to fix it. The report adds an overall score
 and the recommendations, and renders as a DataFrame, JSON or a text table (the views show it
 as HTML: ``metafold_widgets.widgets.reports``).
 """
@@ -13,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..adapters.omero import read_project_dataset
+from ..adapters.omero import DatasetState, read_project_dataset
+from ..adapters.omero_permissions import DatasetAccess, read_dataset_access
 from ..core.bounded import METADATA_MAX_BYTES, read_json
 from ..core.catalogue import TemplateCatalogue
 from ..core.checksums import SUMS_FILES
@@ -24,7 +30,9 @@ from ..core.template import Template
 from ..core.validation import check_answers
 from ..errors import InputFileError, IntegrationError, MetafoldError
 from ..session import Session
+from . import permissions
 from .archive import verify
+from .check_facts import Known, OmeroFacts, fact_results
 
 _WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
 
@@ -97,6 +105,51 @@ class _Context:
     record: ProjectRecord
     template: Template | None
     session: Session | None
+    _reads: dict[str, Known] = field(default_factory=dict)
+
+    def experiment(self) -> Known:
+        """The linked experiment as elabFTW returns it (read once), or why it is unknown."""
+        if "elabftw" not in self._reads:
+            self._reads["elabftw"] = self._read_experiment()
+        return self._reads["elabftw"]
+
+    def _read_experiment(self) -> Known:
+        state = self.record.integrations.get("elabftw")
+        client = self.session.elabftw if self.session else None
+        if state is None or not state.done:
+            return Known(why="no experiment was created")
+        if client is None:
+            return Known(why="elabFTW is not configured here")
+        try:
+            return Known(client.get_experiment(int(state.id)))
+        except (IntegrationError, TypeError, ValueError) as exc:
+            return Known(why=f"experiment {state.id} cannot be read: {exc}")
+
+    def omero_state(self) -> Known:
+        """The project's dataset found by its uid, with its pairs (a :class:`DatasetState`)."""
+        if "omero_state" not in self._reads:
+            self._reads["omero_state"] = self._read_omero(lambda conn, state: read_project_dataset(
+                conn, self.record.uid, (state.payload or {}).get("group")))
+        return self._reads["omero_state"]
+
+    def omero_access(self) -> Known:
+        """The recorded dataset's name, description and group permissions (a :class:`DatasetAccess`)."""
+        if "omero_access" not in self._reads:
+            self._reads["omero_access"] = self._read_omero(
+                lambda conn, state: read_dataset_access(conn, int(state.id)))
+        return self._reads["omero_access"]
+
+    def _read_omero(self, read: Callable[[Any, IntegrationState], Any]) -> Known:
+        state = self.record.integrations.get("omero")
+        if state is None or not state.done:
+            return Known(why="no dataset was created")
+        if self.session is None or not self.session.is_configured("omero"):
+            return Known(why="OMERO is not configured here")
+        try:
+            found = read(self.session.omero, state)
+        except (IntegrationError, TypeError, ValueError) as exc:
+            return Known(why=f"dataset {state.id} cannot be read: {exc}")
+        return Known(found) if found is not None else Known(why=f"dataset {state.id} was not found")
 
 
 def check_project(project: str | os.PathLike[str], session: Session | None = None,
@@ -233,11 +286,11 @@ def _remote(ctx: _Context, system: str, state: IntegrationState) -> list[CheckRe
     if client is None:
         return [CheckResult(label, "skip", f"recorded as experiment {state.id}; elabFTW is not configured "
                             "here, so it was not compared")]
-    try:
-        experiment = client.get_experiment(int(state.id))
-    except IntegrationError as exc:
-        return [CheckResult(label, "fail", f"experiment {state.id} cannot be read: {exc}",
+    read = ctx.experiment()
+    if read.data is None:
+        return [CheckResult(label, "fail", read.why,
                             "Check that it was not deleted and that your API key can read it.")]
+    experiment = read.data
     remote = (experiment.get("metadata") or {}).get("extra_fields", {})
     local_metadata = _read_metadata(ctx.project)
     if local_metadata is None:
@@ -266,10 +319,10 @@ def _omero_dataset(ctx: _Context, state: IntegrationState) -> list[CheckResult]:
         return [CheckResult(label, "skip", f"recorded as dataset {state.id}; OMERO is not configured here, "
                             "so it was not compared")]
     payload = state.payload or {}
-    try:
-        found = read_project_dataset(ctx.session.omero, ctx.record.uid, payload.get("group"))
-    except IntegrationError as exc:
-        return [CheckResult(label, "fail", f"dataset {state.id} cannot be read: {exc}",
+    read = ctx.omero_state()
+    found: DatasetState | None = read.data
+    if found is None and "cannot be read" in read.why:
+        return [CheckResult(label, "fail", read.why,
                             "Check the OMERO connection and that you are a member of the dataset's group.")]
     if found is None:
         return [CheckResult(label, "fail", f"no dataset of this project in group {payload.get('group') or 'default'}",
@@ -313,4 +366,34 @@ def _checksums(ctx: _Context) -> Iterable[CheckResult]:
     return [CheckResult(label, "pass", f"{report.checked} listed files unchanged{added}")]
 
 
-CHECKS: tuple[Check, ...] = (_structure, _metadata, _files, _integrations, _checksums)
+def _facts(ctx: _Context) -> Iterable[CheckResult]:
+    """Title, tags, status, category, dates, investigator, dataset name and description."""
+    access, state = ctx.omero_access(), ctx.omero_state()
+    omero = Known(why=access.why)
+    if isinstance(access.data, DatasetAccess):
+        pairs = list(state.data.pairs) if isinstance(state.data, DatasetState) else []
+        omero = Known(OmeroFacts(access.data.name, access.data.description, pairs))
+    return [CheckResult(f"facts: {fact}", result.status, result.message, result.fix)
+            for fact, result in fact_results(ctx.project, ctx.record, ctx.template, ctx.experiment(), omero)]
+
+
+def _permissions(ctx: _Context) -> Iterable[CheckResult]:
+    """Who may read and change the project in each system, against its sharing level."""
+    level = permissions.sharing_level(ctx.record.answers)
+    results = [permissions.folder_permissions(ctx.project, level)]
+    names = ["permissions: folder"]
+    for system, read, judge in (("elabftw", ctx.experiment, permissions.elabftw_permissions),
+                                ("omero", ctx.omero_access, permissions.omero_permissions)):
+        names.append(f"permissions: {SYSTEM_NAMES[system]}")
+        state = ctx.record.integrations.get(system)
+        if state is None or not state.done:
+            reason = state.reason if state is not None and state.reason else "not used by this project"
+            results.append(permissions.Result("skip", f"{SYSTEM_NAMES[system]}: {reason}"))
+            continue
+        known = read()
+        results.append(judge(known.data, level) if known.data is not None
+                       else permissions.Result("skip", f"not checked: {known.why}"))
+    return [CheckResult(name, r.status, r.message, r.fix) for name, r in zip(names, results)]
+
+
+CHECKS: tuple[Check, ...] = (_structure, _metadata, _files, _integrations, _facts, _permissions, _checksums)
