@@ -214,7 +214,8 @@ def write_context(conn: Any, group: str | int | None = None) -> tuple[Any, int]:
 
 def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = (),
                    provenance: Mapping[str, Any] | None = None, group: str | int | None = None,
-                   project: str | None = None, project_link: str | None = CREATE_NEW) -> DatasetRef:
+                   project: str | None = None, project_link: str | None = CREATE_NEW,
+                   description: str | None = None, replaces: Iterable[str] = ()) -> DatasetRef:
     """Find or create the dataset of the project ``uid``, in its project, with its metadata.
 
     ``project_link`` is the template's answer: ``"Create New"`` (default) makes a project
@@ -222,6 +223,10 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
     (a name, or an id given as digits) in the target group. When a dataset carrying ``uid``
     already exists it is reused: missing annotations are added and provenance refreshed,
     the researcher's pairs are left alone (see :func:`update_key_values`).
+
+    ``description`` is set on a new dataset; a reused one gets it only when its description
+    is empty or one of ``replaces`` (what this product set before), so text people wrote in
+    OMERO.web stays.
     """
     import_omero()
     from omero.model import ProjectDatasetLinkI, ProjectI
@@ -237,9 +242,13 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
     if found is not None:
         dataset_id, project_id, annotations = found
         _complete_annotations(conn, ctx, dataset_id, annotations, pairs, facts, managed)
+        if description is not None:
+            _refresh_description(conn, ctx, dataset_id, description, replaces)
         log.info("OMERO dataset %s already holds project %s: reused", dataset_id, uid)
         return DatasetRef(dataset_id, project_id, group_id, created=False)
     dataset = _new_dataset(name)
+    if description:
+        dataset.setDescription(rstring(description))
     if pairs:
         dataset.linkAnnotation(_map_annotation(CLIENT_NS, pairs))
     dataset.linkAnnotation(_map_annotation(PRODUCT_NS, facts + [(MANAGED_KEY, key) for key in managed]))
@@ -472,6 +481,19 @@ def _complete_annotations(conn: Any, ctx: Any, dataset_id: int, annotations: Map
     if to_save:
         server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx),
                     "complete the dataset's annotations")
+
+
+def _refresh_description(conn: Any, ctx: Any, dataset_id: int, description: str, replaces: Iterable[str]) -> None:
+    """Set a reused dataset's description when it is empty or still one this product wrote (one save, if any)."""
+    dataset = server_call(lambda: conn.getQueryService().find("Dataset", int(dataset_id), ctx), "read the dataset")
+    if dataset is None:
+        return
+    current = dataset.getDescription().getValue() if dataset.getDescription() is not None else ""
+    if current == description or (current.strip() and current not in set(replaces)):
+        return
+    from omero.rtypes import rstring
+    dataset.setDescription(rstring(description))
+    server_call(lambda: conn.getUpdateService().saveAndReturnObject(dataset, ctx), "describe the dataset")
 
 
 def _find_project(conn: Any, project: str, ctx: Any, group_id: int) -> int:

@@ -38,7 +38,6 @@ from .template import Template
 from .timestamps import utc_now
 from .validation import AnswerCheck, resolve_answers
 
-
 MAX_DESCRIPTION = 10_000  # characters of an OMERO dataset description (OMERO keeps text; people read it)
 
 

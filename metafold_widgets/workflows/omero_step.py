@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .._version import __version__
 from ..adapters.omero import dataset_web_url, ensure_dataset
-from ..core.record import ProjectRecord
+from ..core.record import ProjectRecord, load_record, save_record
 
 
 def dataset_provenance(project: Path, record: ProjectRecord) -> dict[str, Any]:
@@ -26,12 +26,40 @@ def push_dataset(conn: Any, project: Path, record: ProjectRecord, payload: Mappi
     not: it is one query, and it is the only way to notice a dataset whose creation
     succeeded on the server while the reply was lost. ``web_url`` is the OMERO.web base
     address (``OMERO_WEB_URL``); without it the URL is None.
+
+    The dataset's description is the planned one, followed by the elabFTW experiment's
+    address once it exists; the record's payload keeps the description set, so that checks
+    compare OMERO with what was sent.
     """
+    provenance = dataset_provenance(project, record)
+    planned = payload.get("description")
+    description = described(planned, provenance["elabftw_url"]) if planned is not None else None
     ref = ensure_dataset(conn, payload["dataset"], uid=record.uid,
                          key_values=payload.get("key_values") or [],
-                         provenance=dataset_provenance(project, record), group=payload.get("group"),
-                         project=payload.get("project"), project_link=payload.get("project_link"))
+                         provenance=provenance, group=payload.get("group"),
+                         project=payload.get("project"), project_link=payload.get("project_link"),
+                         description=description, replaces=(planned or "",))
+    if description is not None and description != planned:
+        _keep_description(project, description)
     return ref.dataset_id, dataset_web_url(web_url, ref.dataset_id)
+
+
+ELABFTW_LINE = "elabFTW experiment: "
+
+
+def described(planned: str, elabftw_url: str | None) -> str:
+    """The planned description, with the elabFTW experiment's address on its own line when known."""
+    base = planned.split(f"\n\n{ELABFTW_LINE}", 1)[0]
+    return f"{base}\n\n{ELABFTW_LINE}{elabftw_url}" if elabftw_url else base
+
+
+def _keep_description(project: Path, description: str) -> None:
+    """Store the description sent to OMERO in the record's payload."""
+    record = load_record(project)
+    state = record.integration("omero")
+    if state.payload is not None and state.payload.get("description") != description:
+        state.payload = {**state.payload, "description": description}
+        save_record(project, record)
 
 
 def omero_web_base(session: Any) -> str | None:
