@@ -53,7 +53,8 @@ def template_problems(text: str) -> list[str]:
 @pytest.mark.parametrize(("tail", "expected"), [
     ("body: Protocol\n", ":5: 'body' must be a list of sections"),
     ("body:\n  - placeholder: steps\n", ":6: a body section needs a 'title'"),
-    ("body:\n  - {title: Protocol, txt: steps}\n", "unknown body section key 'txt' (known keys: title, text, placeholder)"),
+    ("body:\n  - {title: Protocol, txt: steps}\n",
+     "unknown body section key 'txt' (known keys: title, text, placeholder)"),
     ("body:\n  - {title: Results, text: '{answer}'}\n", "refers to unknown field 'answer'"),
     ("body:\n  - {title: Results}\n  - {title: results}\n", ":7: duplicate body section 'results'"),
     ("body:\n  - {title: [a, b]}\n", "body section 'title' must be text"),

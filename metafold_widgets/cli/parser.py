@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from . import checks, config, projects, publishing, reports, templates
+from . import checks, config, imaging, projects, publishing, records, reports, templates
 
-TOPICS = (templates, projects, checks, reports, publishing, config)
+TOPICS = (templates, projects, records, checks, reports, imaging, publishing, config)
 
 
 def build_parser() -> argparse.ArgumentParser:
