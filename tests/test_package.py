@@ -402,4 +402,5 @@ def test_cli_package_then_verify(project, out, capsys):
     assert cli.main(["verify", str(package), "-q"]) == 1
     assert "MISSING   figures/fig1.png" in capsys.readouterr().out
     assert cli.main(["package", str(project), "--out", str(out), "--archive", "none", "-q"]) == 2
-    assert cli.main(["package", str(project), "--out", str(out / "missing"), "--json", "-q"]) == 2
+    (out / "a-file").write_text("")
+    assert cli.main(["package", str(project), "--out", str(out / "a-file"), "--json", "-q"]) == 2

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_FAILED, EXIT_OK, UserError
@@ -15,7 +18,8 @@ def add_commands(commands: Any) -> None:
     """Add the publishing and archiving commands to the ``metafold`` sub-commands."""
     package = commands.add_parser("package", help="build a project's publication data package and archive it")
     package.add_argument("project", help="project folder")
-    package.add_argument("--out", "-o", help="folder to put the package in (default: beside the project)")
+    package.add_argument("--out", "-o", help="folder to put the package in, made if missing "
+                         "(default: beside the project)")
     package.add_argument("--archive", choices=(*ARCHIVE_FORMATS, "both", "none"), default="tar.gz",
                          help="archive(s) to make of the package (default: tar.gz)")
     package.add_argument("--copy", action="store_true", help="copy files (default: hard-link them when possible)")
@@ -73,15 +77,62 @@ def run_package(args: argparse.Namespace) -> int:
     archives = {"both": ARCHIVE_FORMATS, "none": ()}.get(args.archive, (args.archive,))
     formats = () if args.no_elabftw_export else tuple(dict.fromkeys(args.elabftw_format or ELABFTW_EXPORT_FORMATS))
     workers = _jobs(args)
-    with open_session() as session, output.Progress(args.quiet) as progress:
-        result = build_package(args.project, args.out, session, archive=archives, link=not args.copy,
-                               elabftw_formats=formats, workers=workers, progress=progress)
+    made = make_output_folder(args.out) if args.out is not None else []
+    try:
+        with open_session() as session, output.Progress(args.quiet) as progress:
+            result = build_package(args.project, args.out, session, archive=archives, link=not args.copy,
+                                   elabftw_formats=formats, workers=workers, progress=progress)
+    except BaseException:
+        remove_empty(made)
+        raise
     if args.json:
         print(output.to_json({"path": str(result.path), "archives": [str(a.path) for a in result.archives],
                               "warnings": result.warnings, "package": result.data}))
     else:
         print(result.summary())
     return EXIT_OK
+
+
+def make_output_folder(out: str | os.PathLike[str]) -> list[Path]:
+    """Make the folder ``out`` and its missing parents; returns the folders made, outermost first.
+
+    UserError (exit 2) naming the path when a file (or anything but a folder) is in the way or
+    the folder cannot be made or written into.
+    """
+    target = Path(out)
+    missing: list[Path] = []
+    for folder in (target, *target.parents):
+        if folder.is_dir():
+            break
+        if folder.exists() or folder.is_symlink():
+            raise UserError(f"--out {out}: {folder} is a file, not a folder")
+        missing.append(folder)
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:  # made meanwhile: fine if it is a folder
+                if not folder.is_dir():
+                    raise UserError(f"--out {out}: {folder} is a file, not a folder") from None
+                continue
+            made.append(folder)
+    except OSError as exc:
+        remove_empty(made)
+        raise UserError(f"--out {out}: cannot make the folder {folder} ({exc.strerror or exc})") from None
+    if not os.access(target, os.W_OK | os.X_OK):
+        remove_empty(made)
+        raise UserError(f"--out {out}: cannot write into this folder ({os.strerror(errno.EACCES)})")
+    return made
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders :func:`make_output_folder` made, innermost first, as long as they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def run_archive(args: argparse.Namespace) -> int:

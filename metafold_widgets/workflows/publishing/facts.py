@@ -205,7 +205,7 @@ def _documentation(elabftw: Mapping[str, Any], left_out: Sequence[ListedFile]) -
 
 def _contacts(ctx: FactContext) -> dict[str, Any]:
     """Whom to ask: the principal investigator and the corresponding author the answers name."""
-    people = answer_people(ctx.answers)
+    people = answer_people(ctx.answers, unique=False)
     pi = [p["name"] for p in with_role(people, PRINCIPAL_INVESTIGATOR)]
     corresponding = [p["name"] for p in with_role(people, CORRESPONDING_AUTHOR)]
     return {"principal_investigator": ctx.known(pi[0] if pi else None, "contacts.principal_investigator",

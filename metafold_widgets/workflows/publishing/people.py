@@ -88,9 +88,9 @@ def project_people(record: ProjectRecord, owner: str | None = None) -> list[Pers
     return people
 
 
-def answer_people(answers: Mapping[str, Any]) -> list[Person]:
+def answer_people(answers: Mapping[str, Any], *, unique: bool = True) -> list[Person]:
     """Every person an answer names, in answer order, with the role the answer's key gives
-    (:data:`PEOPLE_WORDS`); a name given twice is listed once, with its first role."""
+    (:data:`PEOPLE_WORDS`); with ``unique``, a name given twice is listed once, with its first role."""
     people: list[Person] = []
     seen: set[str] = set()
     for key, value in answers.items():
@@ -98,7 +98,7 @@ def answer_people(answers: Mapping[str, Any]) -> list[Person]:
         if role is None or value in (None, "", []) or isinstance(value, (bool, int, float, dict)):
             continue
         for name in _names(value):
-            if name.lower() not in seen:
+            if not unique or name.lower() not in seen:
                 seen.add(name.lower())
                 people.append({"name": name, "role": role, "source": f"answers.{key}"})
     return people

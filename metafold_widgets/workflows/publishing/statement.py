@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ...core.sizes import describe_size
-from .people import AUTHOR_ROLES, OWNER, with_role
+from .people import AUTHOR_ROLES, OWNER, Person, with_role
 from .placement import PROJECT_FOLDER
 
 PLACEHOLDER = "[to be completed: {}]"
@@ -65,7 +65,7 @@ def _heading(data: Mapping[str, Any]) -> list[str]:
             f"{template['version']}.", "", f"Authors: {_authors(experiment['authors'])}."]
 
 
-def _authors(people: Sequence[Mapping[str, str]]) -> str:
+def _authors(people: Sequence[Person]) -> str:
     named = [f"{p['name']} ({p['role']})" for p in with_role(people, *AUTHOR_ROLES)]
     owners = [f"{p['name']} ({p['role']})" for p in with_role(people, OWNER)]
     return "; ".join(named + owners) or to_complete("authors (no answer names them)")
