@@ -32,7 +32,8 @@ STYLE = """
 .metafold-compliance .status-partly { color: #8a5300; }
 .metafold-compliance .status-not-met { color: #b00020; }
 .metafold-compliance .status-unknown { color: #555; }
-.metafold-compliance .summary td { text-align: right; }
+.metafold-compliance table.summary { width: auto; }
+.metafold-compliance .summary td { text-align: right; min-width: 3em; }
 """
 _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#&!~])")
 
@@ -80,7 +81,7 @@ def render_html_fragment(report: ComplianceReport) -> str:
 
 def _html_row(item: ComplianceItem) -> str:
     evidence = "".join(f"<li>{_e(line)}</li>" for line in item.evidence)
-    return (f"<tr class='compliance-item {_status_class(item.status)}' data-key='{_e(item.key)}'>"
+    return (f"<tr class='compliance-item item-{_status_class(item.status)}' data-key='{_e(item.key)}'>"
             f"<td>{_e(item.criterion)}</td><td class='status {_status_class(item.status)}'>{_e(item.status)}</td>"
             f"<td><ul>{evidence}</ul></td><td>{_e(item.fix)}</td></tr>")
 
