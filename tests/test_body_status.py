@@ -181,3 +181,21 @@ def test_an_unknown_fixed_status_fails_the_step_with_its_name(tmp_path, fake, se
     outcome = result.outcomes["elabftw"]
     assert outcome.state == "failed" and "Imaging started" in outcome.message
     assert fake.experiments() == []
+
+
+def test_replanning_an_existing_project_keeps_its_link_and_the_elabftw_address(tmp_path) -> None:
+    from metafold_widgets.core.formats.elabftw import to_elabftw
+    from metafold_widgets.core.plan import plan_integrations, project_link
+    from metafold_widgets.core.project import apply_plan
+    from metafold_widgets.core.record import load_record
+    from metafold_widgets.core.validation import resolve_answers
+
+    template = load_template(TEMPLATE)
+    path = apply_plan(plan_project(template, ANSWERS, tmp_path))
+    record = load_record(path)
+    checked = resolve_answers(template, ANSWERS, str(path))
+    plans = plan_integrations(template, checked, record.name, to_elabftw(template, ANSWERS),
+                              link=project_link(record, path), elabftw_url="https://elab/experiments.php?id=3")
+    assert f"<li>Project uid: {record.uid}</li>" in plans["elabftw"]["payload"]["body"]
+    assert plans["omero"]["payload"]["description"] == \
+        "Images for Heat <b>shock</b>\n\nelabFTW experiment: https://elab/experiments.php?id=3"

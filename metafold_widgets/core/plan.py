@@ -191,10 +191,13 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
 
 
 def plan_integrations(template: Template, checked: AnswerCheck, project_name: str,
-                      metadata: Mapping[str, Any], *, link: ProjectLink | None = None) -> dict[str, dict[str, Any]]:
+                      metadata: Mapping[str, Any], *, link: ProjectLink | None = None,
+                      elabftw_url: str | None = None) -> dict[str, dict[str, Any]]:
     """Per system: whether the template and answers turn it on, why not, and its payload.
 
-    ``link`` (the project's name, uid and folder) is shown in the experiment body.
+    ``link`` (the project's name, uid and folder) is shown in the experiment body;
+    ``elabftw_url``, once the experiment exists, ends the OMERO dataset's description.
+    Re-planning an existing project (sync) passes both: :func:`project_link` gives the link.
     """
     plans: dict[str, dict[str, Any]] = {}
     for system in SYSTEMS:
@@ -211,7 +214,7 @@ def plan_integrations(template: Template, checked: AnswerCheck, project_name: st
                              "payload": {}}
             continue
         payload = _elabftw_payload(template, checked, project_name, metadata, link) if system == "elabftw" else \
-            _omero_payload(template, checked, project_name)
+            _omero_payload(template, checked, project_name, elabftw_url)
         plans[system] = {"enabled": True, "reason": "", "payload": payload}
     return plans
 
@@ -241,7 +244,8 @@ def _elabftw_payload(template: Template, checked: AnswerCheck, project_name: str
             "metadata": metadata}
 
 
-def _omero_payload(template: Template, checked: AnswerCheck, project_name: str) -> dict[str, Any]:
+def _omero_payload(template: Template, checked: AnswerCheck, project_name: str,
+                   elabftw_url: str | None = None) -> dict[str, Any]:
     fields = {f.key: f for f in template.fields}
     pairs: list[list[str]] = []
     for key, value in checked.values.items():
@@ -255,7 +259,8 @@ def _omero_payload(template: Template, checked: AnswerCheck, project_name: str) 
             "group": _value(template, checked, "omero", "group"),
             "project": _value(template, checked, "omero", "project"),
             "project_link": _value(template, checked, "omero", "project_link"),
-            "description": dataset_description(template, checked.values, project_name),
+            "description": with_elabftw_link(dataset_description(template, checked.values, project_name),
+                                             elabftw_url),
             "key_values": pairs}
 
 
@@ -271,6 +276,21 @@ def dataset_description(template: Template, values: Mapping[str, Any], project_n
         title = values.get("experiment_title")
         text = f"Images of the project {project_name}" + (f": {title}" if title else "") + "."
     return text[:MAX_DESCRIPTION]
+
+
+ELABFTW_LINE = "elabFTW experiment: "
+
+
+def with_elabftw_link(description: str, elabftw_url: str | None) -> str:
+    """A dataset description ending with the elabFTW experiment's address on its own line (when known);
+    an older address is replaced, so the description never lists two."""
+    base = description.split(f"\n\n{ELABFTW_LINE}", 1)[0]
+    return f"{base}\n\n{ELABFTW_LINE}{elabftw_url}" if elabftw_url else base
+
+
+def project_link(record: ProjectRecord, project: str | os.PathLike[str]) -> ProjectLink:
+    """The link back to an existing project that its experiment body shows."""
+    return ProjectLink(record.name, record.uid, os.path.abspath(project))
 
 
 def _parents(files: Mapping[str, str]) -> list[str]:

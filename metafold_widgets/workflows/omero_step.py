@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from .._version import __version__
 from ..adapters.omero import dataset_web_url, ensure_dataset
+from ..core.plan import with_elabftw_link
 from ..core.record import ProjectRecord, load_record, save_record
 
 
@@ -33,7 +34,7 @@ def push_dataset(conn: Any, project: Path, record: ProjectRecord, payload: Mappi
     """
     provenance = dataset_provenance(project, record)
     planned = payload.get("description")
-    description = described(planned, provenance["elabftw_url"]) if planned is not None else None
+    description = with_elabftw_link(planned, provenance["elabftw_url"]) if planned is not None else None
     ref = ensure_dataset(conn, payload["dataset"], uid=record.uid,
                          key_values=payload.get("key_values") or [],
                          provenance=provenance, group=payload.get("group"),
@@ -42,15 +43,6 @@ def push_dataset(conn: Any, project: Path, record: ProjectRecord, payload: Mappi
     if description is not None and description != planned:
         _keep_description(project, description)
     return ref.dataset_id, dataset_web_url(web_url, ref.dataset_id)
-
-
-ELABFTW_LINE = "elabFTW experiment: "
-
-
-def described(planned: str, elabftw_url: str | None) -> str:
-    """The planned description, with the elabFTW experiment's address on its own line when known."""
-    base = planned.split(f"\n\n{ELABFTW_LINE}", 1)[0]
-    return f"{base}\n\n{ELABFTW_LINE}{elabftw_url}" if elabftw_url else base
 
 
 def _keep_description(project: Path, description: str) -> None:

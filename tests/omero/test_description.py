@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from metafold_widgets import load_template, read_record
-from metafold_widgets.core.plan import plan_project
+from metafold_widgets.core.plan import plan_project, with_elabftw_link
 from metafold_widgets.core.project import apply_plan
 from metafold_widgets.core.record import load_record, record_integration
 from metafold_widgets.session import Session
 from metafold_widgets.workflows import create_project_everywhere
 from metafold_widgets.workflows.create import run_step
 from metafold_widgets.workflows.crosslinks import link_records
-from metafold_widgets.workflows.omero_step import described, push_dataset
+from metafold_widgets.workflows.omero_step import push_dataset
 
 ELAB_URL = "https://elab.example.org/experiments.php?mode=view&id=7"
 
@@ -78,7 +78,7 @@ def test_a_payload_without_description_leaves_the_dataset_undescribed(conn, temp
     assert description_of(conn, dataset_id) is None
 
 
-def test_described_replaces_an_older_link() -> None:
-    first = described("About the project", "https://elab/old")
-    assert described(first, "https://elab/new") == "About the project\n\nelabFTW experiment: https://elab/new"
-    assert described(first, None) == "About the project"
+def test_a_newer_elabftw_link_replaces_the_older_one() -> None:
+    first = with_elabftw_link("About the project", "https://elab/old")
+    assert with_elabftw_link(first, "https://elab/new") == "About the project\n\nelabFTW experiment: https://elab/new"
+    assert with_elabftw_link(first, None) == "About the project"
