@@ -27,7 +27,7 @@ from ..errors import InputFileError
 from .permissions import Result
 
 HERE, ELABFTW, OMERO = "here", "elabFTW", "OMERO"
-INVESTIGATOR_KEYS = ("principal_investigator", "pi", "investigator", "pi_name")
+INVESTIGATOR_KEYS = ("principal_investigator", "pi", "investigator", "pi_name", "researcher")
 SHOWN_CHARS = 80
 README_HEAD_BYTES = 64 * 1024
 
@@ -196,7 +196,8 @@ def _fix_title(fact: _Fact) -> str:
 
 def _date_fact(record: ProjectRecord, template: Template | None, used_e: str | None, elabftw: Known,
                experiment: Mapping[str, Any]) -> tuple[str, Result]:
-    """The first date answer against the experiment's date."""
+    """The first date answer against the experiment's date (a warning: elabFTW dates an
+    experiment the day it is created unless someone sets it)."""
     fields = [f for f in (template.fields if template else ()) if f.type == "date" and record.answers.get(f.key)]
     if not fields:
         why = "no template to read date fields from" if template is None else "the project has no date answer"
@@ -210,7 +211,7 @@ def _date_fact(record: ProjectRecord, template: Template | None, used_e: str | N
     else:
         fact.values[ELABFTW] = experiment.get("date")
     return _compare(fact, lambda f: f"In elabFTW, set the experiment's date to {_show(f.values[HERE])}, or correct "
-                    f"the answer '{fields[0].key}'.")
+                    f"the answer '{fields[0].key}'.", mismatch="warn")
 
 
 # --- reading each side --------------------------------------------------------------------
