@@ -2,6 +2,7 @@
 folder with the elabFTW experiment, over loopback against every emulated release."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,31 @@ def test_unknown_systems_are_skipped_with_the_reason(fake_elabftw, answers, tmp_
     write_record(project, record)
     gone = facts(project, session)["title"]
     assert gone.status == "skip" and "cannot be read" in gone.message
+
+
+def test_cli_check_shows_facts_and_permissions_with_the_exit_status(tmp_path, example_answers_path, capsys):
+    from metafold_widgets import cli
+
+    answers = yaml.safe_load(example_answers_path.read_text())
+    project = create_project(load_template("multi-modal-imaging"), answers, tmp_path)
+    assert cli.main(["check", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "facts: title" in out and "permissions: folder" in out and "by kind: project: " in out
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("# Protein Localization", "# Protein Location", 1))
+    assert cli.main(["check", str(project), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)[0]
+    assert data["sections"]["facts"]["fail"] == 1
+    assert any(r["check"] == "facts: title" and r["status"] == "fail" for r in data["results"])
+
+
+def test_the_validation_app_shows_a_changed_title(fake_elabftw, answers, tmp_path):
+    from metafold_widgets.widgets import ValidateProjectApp
+
+    session, project, experiment_id = linked(fake_elabftw, answers, tmp_path)
+    session.elabftw.update_experiment(experiment_id, title="Renamed")
+    app = ValidateProjectApp(Session(elabftw=session.elabftw, projects_dir=tmp_path))
+    app.check_button.click()
+    shown = app.report.value
+    assert "facts: title" in shown and "elabFTW &#x27;Renamed&#x27;" in shown and "metafold-check-fail" in shown
+    assert "permissions: elabFTW" in shown and "metafold-sections" in shown

@@ -12,7 +12,8 @@ from .settings import open_session, templates_folder
 
 def add_commands(commands: Any) -> None:
     """Add the checking and finding commands to the ``metafold`` sub-commands."""
-    check = commands.add_parser("check", help="check projects: structure, metadata, linked records")
+    check = commands.add_parser("check", help="check projects: structure, metadata, linked records, basic facts "
+                                "across the systems, permissions against the sharing level")
     check.add_argument("projects", nargs="+", help="project folders")
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.set_defaults(handler=run_check)
@@ -39,7 +40,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(output.to_json([report.to_dict() for report in reports]))
     else:
-        print("\n\n".join(output.check_report(report) for report in reports))
+        print("\n\n".join(f"{output.check_report(report)}\nby kind: {report.sections_line()}" for report in reports))
     return EXIT_FAILED if any(report.failed for report in reports) else EXIT_OK
 
 

@@ -22,6 +22,7 @@ def report_html(report: ProjectReport) -> str:
     advice = "".join(f"<li>{html.escape(fix)}</li>" for fix in report.recommendations)
     return (f"<div class='metafold-report'><h3>{html.escape(report.project.name)}: "
             f"<span class='metafold-score'>{report.score}</span>/100</h3>"
+            f"<p class='metafold-sections'>{html.escape(report.sections_line())}</p>"
             "<table><thead><tr><th class='metafold-status'>Status</th><th>Check</th><th>Finding</th>"
             f"<th>How to fix</th></tr></thead><tbody>{rows}</tbody></table>"
             + (f"<p>Recommendations:</p><ul>{advice}</ul>" if advice else "") + "</div>")

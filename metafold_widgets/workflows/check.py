@@ -35,6 +35,15 @@ from .archive import verify
 from .check_facts import Known, OmeroFacts, fact_results
 
 _WEIGHT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+# Kinds of checks, by the prefix of their name ("facts: title"); the others are about the project.
+SECTIONS = ("project", "facts", "permissions")
+STATUSES = ("pass", "warn", "fail", "skip")
+
+
+def section_of(check: str) -> str:
+    """``facts`` for ``facts: title``, ``permissions`` for ``permissions: OMERO``, else ``project``."""
+    prefix = check.split(": ", 1)[0] if ": " in check else ""
+    return prefix if prefix in SECTIONS else "project"
 
 
 @dataclass(frozen=True)
@@ -72,10 +81,25 @@ class ProjectReport:
         pending = sorted((r for r in self.results if r.status in order and r.fix), key=lambda r: order[r.status])
         return list(dict.fromkeys(r.fix for r in pending))
 
+    @property
+    def sections(self) -> dict[str, dict[str, int]]:
+        """How many checks of each kind (project, facts, permissions) gave each status."""
+        counts = {name: dict.fromkeys(STATUSES, 0) for name in SECTIONS}
+        for r in self.results:
+            if r.status in STATUSES:
+                counts[section_of(r.check)][r.status] += 1
+        return {name: found for name, found in counts.items() if any(found.values())}
+
+    def sections_line(self) -> str:
+        """``project: 7 pass, 1 warn; facts: 6 pass, 1 fail; permissions: 3 pass``."""
+        return "; ".join(f"{name}: " + ", ".join(f"{n} {status}" for status, n in found.items() if n)
+                         for name, found in self.sections.items())
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data for machines."""
         return {"project": str(self.project), "score": self.score, "failed": self.failed,
-                "results": [asdict(r) for r in self.results], "recommendations": self.recommendations}
+                "results": [asdict(r) for r in self.results], "sections": self.sections,
+                "recommendations": self.recommendations}
 
     def to_json(self) -> str:
         """The report as JSON text."""
