@@ -480,6 +480,8 @@ def test_check_project_report_can_be_reused(linked):
     checks = check_project(project, session)
     report = compliance_report(project, checks=checks)  # no session: the live reading comes from the checks
     assert "confirmed just now" in evidence(report.item("F4"))
+    with pytest.raises(ValueError, match="checks given are of"):
+        compliance_report(project, checks=ProjectReport(project.parent))
 
 
 def test_a_project_path_given_as_text_and_as_path_agree(linked):

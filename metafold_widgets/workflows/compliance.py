@@ -159,6 +159,8 @@ def compliance_report(project: str | os.PathLike[str], session: Session | None =
     path = Path(project)
     if not path.is_dir():
         raise InputFileError(f"{project}: no such project folder")
+    if checks is not None and checks.project.resolve() != path.resolve():
+        raise ValueError(f"the checks given are of {checks.project}, not of {path}")
     facts = gather_facts(path, session, templates_dir=templates_dir, checks=checks, now=now)
     sections = (compliance_fair.fair_section(facts),
                 compliance_sections.retention_section(facts),

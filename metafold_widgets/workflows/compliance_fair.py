@@ -141,8 +141,7 @@ def _f3(facts: ProjectFacts) -> tuple[str, list[str], str]:
         evidence += [f"not recorded: {link}" for link in missing_links]
         return PARTLY, evidence, ("Run 'metafold resume' once both records exist; it links the elabFTW experiment "
                                   "and the OMERO dataset to each other.")
-    evidence += [link for link in _links(facts)]
-    return MET, evidence, ""
+    return MET, evidence + _links(facts), ""
 
 
 def _links(facts: ProjectFacts) -> list[str]:
@@ -185,7 +184,7 @@ def _f4(facts: ProjectFacts) -> tuple[str, list[str], str]:
             registered += 1
             confirmed = "confirmed just now" if live is not None and live.status == "pass" else \
                 f"recorded in {RECORD_FILE}, not confirmed ({SYSTEM_NAMES[system]} not reachable from here)"
-            evidence.append(f"{_describe(system, state)}: {confirmed}; searchable there by title, tags and fields")
+            evidence.append(f"{_describe(system, state)}: {confirmed}; found by that system's search")
     if registered == len(used):
         return MET, evidence, ""
     fix = "Run 'metafold resume' to create the missing records (nothing is duplicated)."
