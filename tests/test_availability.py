@@ -328,3 +328,24 @@ def test_cli_package_failure_removes_the_folders_it_made(project, tmp_path, caps
     target = tmp_path / "new" / "deeper"
     assert cli.main(["package", str(project), "--out", str(target), "--archive", "none", "-q"]) == 2
     assert not (tmp_path / "new").exists()
+
+
+def test_a_data_availability_folder_that_is_a_link_is_never_written_through(project, out):
+    # a link leaving the project stops the package (test_package); one inside is followed by nobody here
+    elsewhere = project / "05_documentation/final_reports"
+    (project / FOLDER).rmdir()
+    (project / FOLDER).symlink_to(elsewhere, target_is_directory=True)
+    result = build_package(project, out, archive=())
+    assert list(elsewhere.iterdir()) == []
+    assert any("no data_availability folder" in w for w in result.warnings)
+    assert (result.path / "data_availability" / THREE[0]).is_file()
+
+
+def test_a_name_taken_by_a_folder_is_left_alone_and_the_others_are_written(project, out):
+    (project / FOLDER / THREE[1]).mkdir()
+    result = build_package(project, out, archive=())
+    assert (project / FOLDER / THREE[1]).is_dir()
+    assert (project / FOLDER / THREE[0]).is_file() and (project / FOLDER / THREE[2]).is_file()
+    assert (result.path / "data_availability" / THREE[1]).is_file()
+    assert [w for w in result.warnings if "left alone" in w] == [
+        f"{FOLDER}/{THREE[1]} is left alone ({THREE[1]} is not a regular file); the package has the new one"]

@@ -66,7 +66,12 @@ def _update_project(ctx: FactContext, folder: Path, texts: Mapping[str, bytes]) 
     try:
         for name, text in texts.items():
             path = folder / name
-            current = _current(path)
+            try:
+                current = _current(path)
+            except _NotAFile as exc:
+                ctx.warnings.append(f"{relative}/{name} is left alone ({exc}); the package has the new one")
+                chosen[name], outcome[name] = text, "package only"
+                continue
             if current is None or _digest(current) == digests.get(name) or current == text:
                 if current != text:
                     write_atomic(path, text)
@@ -78,9 +83,9 @@ def _update_project(ctx: FactContext, folder: Path, texts: Mapping[str, bytes]) 
                                     f"package); the newly generated version is {relative}/{name}{NEW_SUFFIX}")
                 chosen[name], outcome[name] = current, "kept edited"
         write_atomic(folder / DIGESTS_FILE, json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n")
-    except (OSError, _NotAFile) as exc:
-        reason = str(exc) if isinstance(exc, _NotAFile) else (exc.strerror or str(exc))
-        ctx.warnings.append(f"the data-availability files were not all written into {relative}: {reason}; "
+    except OSError as exc:
+        ctx.warnings.append(f"the data-availability files were not all written into {relative}: "
+                            f"{exc.strerror or exc}; "
                             "the package has the new ones")
         for name, text in texts.items():
             chosen.setdefault(name, text)

@@ -88,10 +88,12 @@ def _is_generated(name: str) -> bool:
 
 def availability_folder(project: Path) -> Path | None:
     """The project's data-availability folder (``06_publication/data_availability``...): the
-    shallowest folder whose name puts it in the ``data_availability`` category, or None."""
+    shallowest folder whose name puts it in the ``data_availability`` category, or None.
+    Folders reached through a symbolic link are not looked at (they may lead out of the project)."""
     found: list[tuple[int, str]] = []
     for folder, dirs, _ in os.walk(project):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(PACKAGE_SUFFIX))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(PACKAGE_SUFFIX)
+                         and not os.path.islink(os.path.join(folder, d)))  # never write through a link
         relative = Path(folder).relative_to(project).as_posix()
         if relative != "." and category_of(relative + "/x") == ("data_availability", relative):
             found.append((relative.count("/"), relative))
