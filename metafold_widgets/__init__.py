@@ -47,6 +47,7 @@ from .errors import (
 # name -> module it lives in, imported on first use (see __getattr__)
 _LAZY = {
     "Session": ".session",
+    "new_entry": ".workflows.entries", "publish_entries": ".workflows.entries",
     "create_project_everywhere": ".workflows.create", "apply_everywhere": ".workflows.create",
     "CreateResult": ".workflows.create", "StepOutcome": ".workflows.create",
     "resume_project": ".workflows.resume",

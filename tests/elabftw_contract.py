@@ -19,6 +19,7 @@ small function below, applied to the in-memory copy only:
 * PATCH values are cast to strings by the server, so ``metadata``/``metadatamerge`` travel as
   JSON strings: they must be strings, and their decoded content is validated. Entities carry
   ``metadata`` as a JSON string too (the description says object): same treatment.
+* A step's ``finished_time`` and ``deadline`` are null until set (nullable columns).
 """
 from __future__ import annotations
 
@@ -118,6 +119,13 @@ def _default_error_responses(spec: dict[str, Any]) -> None:
                 item[method].setdefault("responses", {}).setdefault("default", copy.deepcopy(default))
 
 
+def _step_times_nullable(spec: dict[str, Any]) -> None:
+    """A step's ``finished_time`` and ``deadline`` are ``datetime DEFAULT NULL`` columns
+    (src/sql/structure.sql@5.6.12 experiments_steps): null until set."""
+    for key in ("finished_time", "deadline"):
+        spec["components"]["schemas"]["step"]["properties"][key]["nullable"] = True
+
+
 def corrected_spec(spec: dict[str, Any], fixed: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the 5.6.12 description with the server-wins corrections applied."""
     spec = copy.deepcopy(spec)
@@ -127,6 +135,7 @@ def corrected_spec(spec: dict[str, Any], fixed: Mapping[str, Any]) -> dict[str, 
     _info_is_plain_object(spec)
     _no_deprecated_allow_empty_value(spec)
     _default_error_responses(spec)
+    _step_times_nullable(spec)
     return spec
 
 

@@ -98,14 +98,14 @@ def test_dry_run_changes_nothing(session, project, answers, fake_elabftw):
 
 
 def test_files_are_attached_once_and_again_when_changed(session, project, fake_elabftw):
-    protocol = project / "01_project_management" / "protocols" / "staining.md"
+    protocol = project / "01_project_management" / "protocols" / "staining.txt"
     protocol.write_text("1. fix\n2. stain\n")
-    (project / "05_documentation" / "daily_notes" / "day1.txt").write_text("notes")  # not a protocol folder
+    (project / "04_analysis" / "results" / "day1.txt").write_text("notes")  # not a documentation folder
     first = attach_files(session, project)
-    assert first.attached == ["01_project_management/protocols/staining.md"]
+    assert first.attached == ["01_project_management/protocols/staining.txt"]
     assert attach_files(session, project).attached == []
     protocol.write_text("1. fix\n2. stain\n3. mount\n")
-    assert attach_files(session, project).attached == ["01_project_management/protocols/staining.md"]
+    assert attach_files(session, project).attached == ["01_project_management/protocols/staining.txt"]
     experiment_id = read_record(project)["integrations"]["elabftw"]["id"]
     assert len(session.elabftw.uploads(experiment_id)) == 2
 
@@ -132,3 +132,42 @@ def test_cli_sync(project, fake_elabftw, monkeypatch, capsys, tmp_path, answers)
     assert cli.main(["sync", str(project), "--answers", str(edited)]) == 0
     assert "push Sample type = 'Tissue'" in capsys.readouterr().out
     assert read_record(project)["answers"]["sample_type"] == "Tissue"
+
+
+def test_every_documentation_folder_is_attached_recursively_and_entries_are_published(session, project,
+                                                                                      fake_elabftw):
+    notes = project / "05_documentation"
+    files = {"02_sample_preparation/batch_records/batch1.csv": "well,cells\n", "05_documentation/daily_notes/"
+             "week1/scan.txt": "notes", "05_documentation/final_reports/report.pdf": "%PDF", "03_imaging/"
+             "calibration_data/beads.tif": "II*", "05_documentation/troubleshooting/laser.txt": "fixed"}
+    for relative, text in files.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(text)
+    (notes / "daily_notes" / "monday.md").write_text("# Monday\n- [ ] Check incubator\n")
+    (notes / "elabftw_exports" / "export.txt").write_text("from elabFTW")  # not a documentation folder
+    report = sync_project(session, project)
+    assert sorted(report.attached) == sorted(files)
+    assert report.entries is not None and report.entries.added == ["05_documentation/daily_notes/monday.md"]
+    assert "add section 05_documentation/daily_notes/monday.md" in report.summary()
+    experiment_id = read_record(project)["integrations"]["elabftw"]["id"]
+    assert "<h1>Monday</h1>" in fake_elabftw.experiment(experiment_id)["body"]
+    assert [s["body"] for s in fake_elabftw.experiment(experiment_id)["steps"]][-1] == "Check incubator"
+    again = sync_project(session, project)
+    assert not again.changed and "already in agreement" in again.summary()
+
+
+def _log_actions(project):
+    log = project / "01_project_management" / "integration_logs" / "integration_log.jsonl"
+    return [json.loads(line)["action"] for line in log.read_text().splitlines()]
+
+
+def test_watch_logs_the_status_only_when_it_changed(session, project, fake_elabftw):
+    before = _log_actions(project)
+    assert watch_project(session, project, interval=1, rounds=3, sleep=lambda s: None) == 3
+    assert _log_actions(project) == before  # three quiet rounds log nothing
+    experiment_id = read_record(project)["integrations"]["elabftw"]["id"]
+    session.elabftw.update_experiment(experiment_id, status="Success")
+    watch_project(session, project, interval=1, rounds=3, sleep=lambda s: None)
+    assert _log_actions(project)[len(before):] == ["pull status"]
+    assert read_record(project)["integrations"]["elabftw"]["status"] == "Success"
+

@@ -402,6 +402,26 @@ class ElabftwClient:
         """The files attached to an experiment."""
         return list(self._json("GET", f"/experiments/{int(experiment_id)}/uploads", action="list uploads") or [])
 
+    # --- steps (src/Models/Steps.php, the same requests from 5.2 to 6.0) ----------------------
+
+    def steps(self, experiment_id: int) -> list[dict[str, Any]]:
+        """The experiment's steps in order (``id``, ``body``, ``finished``...)."""
+        rows = self._json("GET", f"/experiments/{int(experiment_id)}/steps", action="list steps") or []
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+    def add_step(self, experiment_id: int, body: str) -> int:
+        """Add a step at the end; returns its id. The server trims it to one line of 255 characters."""
+        response = self._request("POST", f"/experiments/{int(experiment_id)}/steps", json={"body": body},
+                                 action="add a step", retry=False)
+        return _id_from_location(response)
+
+    def finish_step(self, experiment_id: int, step_id: int) -> dict[str, Any]:
+        """Mark a step finished. ``finish`` toggles on the server, so it is sent once, never
+        retried, and only for a step that is not finished yet."""
+        data = self._json("PATCH", f"/experiments/{int(experiment_id)}/steps/{int(step_id)}",
+                          json={"action": "finish"}, action=f"finish step {step_id}", retry=False)
+        return data if isinstance(data, dict) else {}
+
     # --- team lists ---------------------------------------------------------------------
 
     def categories(self) -> list[dict[str, Any]]:

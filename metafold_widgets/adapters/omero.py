@@ -267,13 +267,18 @@ def ensure_dataset(conn: Any, name: str, *, uid: str, key_values: PairsLike = ()
 
 
 def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair]:
+    """:func:`rewrite_key_values` without saying whether anything changed."""
+    return rewrite_key_values(conn, dataset_id, pairs)[0]
+
+
+def rewrite_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> tuple[list[Pair], bool]:
     """Replace this product's pairs on a dataset and keep the ones people added in OMERO.web.
 
     The product's pairs are those whose key it manages (listed in its provenance annotation)
     or that ``pairs`` sets. They are replaced by ``pairs`` in the product's client-namespace
     annotation (the oldest one holding a managed key); other pairs of that annotation follow
     unchanged, and other annotations are not touched. Two round trips. Returns the pairs now
-    stored (long values joined).
+    stored (long values joined) and whether they differ from those stored before.
     """
     import_omero()
     from omero.sys import ParametersI
@@ -309,7 +314,8 @@ def update_key_values(conn: Any, dataset_id: int, pairs: PairsLike) -> list[Pair
     ctx.setOmeroGroup(group_id)
     server_call(lambda: conn.getUpdateService().saveAndReturnArray(to_save, ctx),
                 "update the dataset's key-value pairs")
-    return result
+    changed = ours is None or _pairs_of(ours) != result or product_pairs != product_result
+    return result, changed
 
 
 @dataclass(frozen=True)

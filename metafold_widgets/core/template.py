@@ -38,7 +38,7 @@ from .values import ValueProblem, coerce
 
 TEMPLATE_TYPES = ("experiment", "folder")
 TOP_LEVEL_KEYS = ("id", "name", "version", "type", "description", "author", "folders", "files", "fields",
-                  "integrations", "project_name", "log_folder", "body")
+                  "integrations", "project_name", "log_folder", "body", "documentation")
 FIELD_ATTRIBUTES = ("key", "type", "label", "required", "default", "help_text", "description",
                     "placeholder", "unit", "units", "pattern", "min_length", "max_length", "min",
                     "max", "step", "precision", "options", "options_source", "min_selections",
@@ -61,6 +61,11 @@ CONVENTIONAL_ROLES = {
 _KEY = re.compile(r"^[^\W\d][\w-]*$")
 _NAME_KEYS = ("project_identifier", "project_id", "experiment_title", "title", "project_name", "name")
 MAX_FIELDS = 5_000
+# Folder names that hold the lab record when a template declares no ``documentation`` list: the
+# documentation folders of the built-in templates (``*`` stands for a prefix such as ``acquisition``).
+DOCUMENTATION_FOLDER_NAMES = ("protocols", "*_protocols", "batch_records", "daily_notes", "troubleshooting",
+                              "final_reports", "calibration_data", "quality_control", "documentation", "docs",
+                              "*_docs")
 # Trying every pattern on hostile answers takes a sound template milliseconds; a template whose
 # patterns each stay just under their own limit must not stall its loading for minutes either.
 PATTERNS_SECONDS = 5.0
@@ -85,6 +90,7 @@ class Template:
     evaluation_order: tuple[str, ...] = ()
     body: tuple[BodySection, ...] = ()
     fixed_roles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    documentation_folders: tuple[str, ...] = ()
 
     @property
     def fields(self) -> list[Field]:
@@ -185,12 +191,13 @@ class _TemplateBuilder:
                           lambda text, path: self._check_pattern(text, fields, path))
         project_name = self._project_name(data.get("project_name"), fields)
         log_folder = self._log_folder(data.get("log_folder"), folders)
+        documentation = self._documentation(data.get("documentation"), folders)
         return Template(
             id=template_id, name=name or readable_label(template_id), version=version, type=kind,
             description=str(data.get("description") or "").strip(), folders=folders, items=items,
             project_name=project_name, log_folder=log_folder, integrations=integrations,
             author=str(data.get("author") or ""), source=self.located.source, evaluation_order=order,
-            body=body, fixed_roles=self.fixed_roles)
+            body=body, fixed_roles=self.fixed_roles, documentation_folders=documentation)
 
     def _text(self, data: Mapping, key: str) -> str | None:
         value = data.get(key)
@@ -564,6 +571,26 @@ class _TemplateBuilder:
             if name not in fields:
                 self.report(path, f"name pattern '{pattern}' refers to unknown field '{name}'")
 
+    def _documentation(self, spec: Any, folders: FolderTree) -> tuple[str, ...]:
+        """The folders whose files (recursively) are the lab record: the template's ``documentation``
+        list (each a folder of the tree), else the folders named like :data:`DOCUMENTATION_FOLDER_NAMES`."""
+        if spec is None:
+            return default_documentation_folders(folders.folders)
+        if not isinstance(spec, list) or not all(isinstance(item, str) for item in spec):
+            self.report(("documentation",), "documentation must be a list of folders of the folder tree")
+            return ()
+        chosen: list[str] = []
+        for index, item in enumerate(spec):
+            folder = item.strip().strip("/")
+            problem = relative_path_problem(folder) if folder else "an empty path"
+            if problem:
+                self.report(("documentation", index), f"unsafe documentation folder: {problem}")
+            elif folder not in folders.folders:
+                self.report(("documentation", index), f"documentation folder '{folder}' is not in the folder tree")
+            elif folder not in chosen:
+                chosen.append(folder)
+        return tuple(chosen)
+
     def _log_folder(self, spec: Any, folders: FolderTree) -> str:
         if spec is not None:
             problem = relative_path_problem(str(spec))
@@ -598,3 +625,14 @@ def _condition_value(target: Field, operator: str, value: Any) -> Any:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def default_documentation_folders(folders: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The folders named like :data:`DOCUMENTATION_FOLDER_NAMES`, leaving out those inside another
+    one (their files are found recursively)."""
+    def named(folder: str) -> bool:
+        name = folder.rsplit("/", 1)[-1].lower()
+        return any(name == pattern or (pattern.startswith("*") and name.endswith(pattern[1:]))
+                   for pattern in DOCUMENTATION_FOLDER_NAMES)
+    matching = [f for f in folders if named(f)]
+    return tuple(f for f in matching if not any(f.startswith(other + "/") for other in matching))

@@ -10,8 +10,10 @@ equal to elabFTW. So for each field:
 The record's answers change only after elabFTW accepted the push, so a failed push can
 never be mistaken for a remote change later. OMERO's key-value pairs are then rewritten
 from the record, keeping pairs users added in OMERO.web. The experiment's status is
-pulled into the record. Files in the project's protocol and documentation folders are
-attached to the experiment; unchanged files are never uploaded again.
+pulled into the record (and logged when it changed). The Markdown entries of the template's
+documentation folders are published as sections of the experiment (workflows/entries.py);
+every other file of those folders, subfolders included, is attached; unchanged files are
+never uploaded again.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..adapters.omero import update_key_values
+from ..adapters.omero import rewrite_key_values
 from ..core.catalogue import TemplateCatalogue
 from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
 from ..core.plan import plan_integrations
@@ -32,8 +34,7 @@ from ..core.template import Template
 from ..core.validation import resolve_answers
 from ..errors import IntegrationError, UserError
 from ..session import Session
-
-ATTACH_FOLDER_WORDS = ("protocol", "documentation", "docs")
+from .entries import EntriesReport, documentation_paths, is_entry, project_template, publish_entries
 
 
 @dataclass
@@ -49,11 +50,13 @@ class SyncReport:
     omero: str = ""
     errors: list[str] = field(default_factory=list)
     dry_run: bool = False
+    entries: EntriesReport | None = None
+    status_changed: bool = False  # the status differs from the one last recorded
 
     @property
     def changed(self) -> bool:
         """True when anything was (or would be) changed."""
-        return bool(self.pushed or self.pulled or self.attached)
+        return bool(self.pushed or self.pulled or self.attached or (self.entries and self.entries.changed))
 
     def summary(self) -> str:
         """What happened, for people."""
@@ -64,7 +67,9 @@ class SyncReport:
         lines += [f"  CONFLICT {label}: here {here!r}, elabFTW {there!r} (nothing overwritten)"
                   for label, (here, there) in self.conflicts.items()]
         lines += [f"  {verb}attach {path}" for path in self.attached]
-        if self.status:
+        if self.entries is not None and (self.entries.changed or self.entries.errors or self.entries.left_out):
+            lines += self.entries.summary().splitlines()[1:]
+        if self.status and self.status_changed:
             lines.append(f"  elabFTW status: {self.status}")
         if self.omero:
             lines.append(f"  OMERO: {self.omero}")
@@ -75,8 +80,9 @@ class SyncReport:
 
 
 def sync_project(session: Session, project: str | os.PathLike[str], answers: Mapping[str, Any] | None = None,
-                 *, dry_run: bool = False, attach: bool = True) -> SyncReport:
-    """Bring the project's systems into agreement; ``answers`` are new answers edited here."""
+                 *, dry_run: bool = False, attach: bool = True, publish: bool = True) -> SyncReport:
+    """Bring the project's systems into agreement; ``answers`` are new answers edited here.
+    ``attach`` uploads the documentation files, ``publish`` publishes the Markdown entries."""
     path = Path(project)
     record = load_record(path)
     template = _template_of(record, session)
@@ -106,10 +112,19 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
         rewrite_project_files(path, template, record)
         log_event(path, record, system="local", action="sync", result="done",
                   changed=sorted(k for k in merged if merged.get(k) != base.get(k)))
-    if report.status is not None:
+    known_status = state.get("status") or (state.payload or {}).get("status")
+    report.status_changed = report.status is not None and report.status != known_status
+    if report.status_changed and not dry_run:
         record_integration(path, "elabftw", action="pull status", status=report.status)
     if attach and state.done and client is not None:
-        _attach_files(client, path, int(state.id), report)
+        _attach_files(client, path, int(state.id), report, template)
+    if publish and state.done and client is not None:
+        try:
+            report.entries = publish_entries(session, path)
+        except IntegrationError as exc:
+            report.errors.append(f"elabFTW entries: {exc}")
+        else:
+            report.errors += report.entries.errors
     _sync_omero(session, path, report)
     return report
 
@@ -176,22 +191,25 @@ def _sync_elabftw(client: Any, template: Template, experiment_id: int, base: Map
 
 
 def attach_files(session: Session, project: str | os.PathLike[str], dry_run: bool = False) -> SyncReport:
-    """Attach new or changed files of the protocol and documentation folders to the experiment."""
+    """Attach new or changed files of the documentation folders (subfolders included) to the
+    experiment; Markdown entries are published as sections instead (:func:`publish_entries`)."""
     path = Path(project)
     report = SyncReport(path, dry_run=dry_run)
-    state = load_record(path).integration("elabftw")
+    record = load_record(path)
+    state = record.integration("elabftw")
     if not state.done:
         raise UserError(f"{path.name} has no elabFTW experiment yet (state: {state.state})")
     if session.elabftw is None:
         raise UserError("elabFTW is not configured: set ELABFTW_URL and ELABFTW_API_KEY")
-    _attach_files(session.elabftw, path, int(state.id), report)
+    _attach_files(session.elabftw, path, int(state.id), report, project_template(record, session.templates_dir))
     return report
 
 
-def _attach_files(client: Any, project: Path, experiment_id: int, report: SyncReport) -> None:
+def _attach_files(client: Any, project: Path, experiment_id: int, report: SyncReport,
+                  template: Template | None) -> None:
     known: dict[str, str] = dict(load_record(project).integration("elabftw").get("attachments") or {})
     changed = False
-    for path in sorted(_attachable(project)):
+    for path in _attachable(project, template):
         relative = path.relative_to(project).as_posix()
         digest = _sha256(path)
         if known.get(relative) == digest:
@@ -210,13 +228,9 @@ def _attach_files(client: Any, project: Path, experiment_id: int, report: SyncRe
         record_integration(project, "elabftw", action="attach", result="done", attachments=known)
 
 
-def _attachable(project: Path) -> list[Path]:
-    files = []
-    for folder in project.rglob("*"):
-        if folder.is_dir() and any(w in folder.name.lower() for w in ATTACH_FOLDER_WORDS) \
-                and not any(part.startswith(".") for part in folder.relative_to(project).parts):
-            files += [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return files
+def _attachable(project: Path, template: Template | None) -> list[Path]:
+    """The files of the documentation folders that are not Markdown entries."""
+    return [path for path in documentation_paths(project, template) if not is_entry(path)]
 
 
 def _sha256(path: Path) -> str:
@@ -235,8 +249,10 @@ def _sync_omero(session: Session, project: Path, report: SyncReport) -> None:
         report.omero = "would rewrite the key-value pairs from the record"
         return
     try:
-        pairs = update_key_values(session.omero, int(state.id), (state.payload or {}).get("key_values", []))
+        pairs, changed = rewrite_key_values(session.omero, int(state.id), (state.payload or {}).get("key_values", []))
     except IntegrationError as exc:
         report.errors.append(f"OMERO: {exc}")
         return
     report.omero = f"{len(pairs)} key-value pairs in agreement with the record"
+    if changed:  # logged only when OMERO held other pairs before (sync --watch runs every minute)
+        log_event(project, system="omero", action="rewrite key-value pairs", result="done", pairs=len(pairs))

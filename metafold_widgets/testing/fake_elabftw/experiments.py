@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from . import exports
 from .call import Call
+from .purifier import purify_body
 from .search import CompiledQuery, SearchRow, SearchSyntaxError, UnsupportedSearch, compile_query
 from .values import (
     base_of,
@@ -126,7 +127,8 @@ def create_experiment(call: Call) -> Reply:
         record.update(_fields_from_post(call, params), category=category, status=status)
     if template is not None:  # tags, steps and links of the template are copied after the insert
         record["tag_ids"] = list(template["tag_ids"])
-        record["steps"] = list(template.get("steps") or [])
+        for step in template.get("steps") or []:  # Steps::duplicate: new rows, unfinished
+            store.new_step(record, step["body"], ordering=step["ordering"], is_immutable=step["is_immutable"])
         record["items_links"] = list(template["items_links"])
         record["experiments_links"] = list(template["experiments_links"])
     location = f"{call.api_url}/experiments/{record['id']}"
@@ -169,7 +171,7 @@ def _fields_from_post(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         if release.base_columns and f"{key}_base" in params:  # src/Models/AbstractEntity.php@5.6.12 postAction
             fields[f"{key}_base"] = base_permission(f"{key}_base", params[f"{key}_base"])
     if release.metadata_on_post:
-        fields["body"] = patch_string("body", params.get("body"))
+        fields["body"] = purify_body(release, patch_string("body", params.get("body")))
         if params.get("metadata"):  # !empty(): json_encode($reqBody['metadata'])
             fields["metadata"] = _posted_metadata(release, params["metadata"])
     if release.content_type_on_post and "content_type" in params:
@@ -239,7 +241,8 @@ def _patch_key(call: Call, record: dict[str, Any], key: str, value: Any) -> None
         if key == "title":
             record["title"] = text.strip() or "Untitled"
         else:
-            record["body"] = (record["body"] if key == "bodyappend" else "") + text
+            # ContentParams::getBody: Filter::body (purifier.py) on what is sent
+            record["body"] = (record["body"] if key == "bodyappend" else "") + purify_body(release, text)
     elif key in ("category", "status"):
         table = store.categories if key == "category" else store.statuses
         record[key] = store.known_id(table, record["team"], key, value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Mapping
 
-from . import attachments, directory, experiments
+from . import attachments, directory, experiments, steps
 from .call import Call
 from .wire import ApiError, Reply
 
@@ -77,6 +77,9 @@ ROUTES: tuple[Route, ...] = (
     *_links("items"),
     *_links("experiments"),
     _route("experiments/{int}/uploads", GET=attachments.list_uploads, POST=attachments.add_upload),
+    _route("experiments/{int}/steps", GET=steps.list_steps, POST=steps.add_step),
+    _route("experiments/{int}/steps/{int}", ("POST",), GET=steps.read_step, PATCH=steps.patch_step,
+           DELETE=steps.delete_step),
     _route("experiments/{int}/uploads/{int}", ("POST", "PATCH", "DELETE"), GET=attachments.read_upload),
     *_entity_routes("items"),
     *_entity_routes("experiments_templates"),

@@ -50,7 +50,7 @@ class Store:
         #: MySQL's ``innodb_ft_min_token_size`` (3 by default; deployments may raise it)
         self.ft_min_token_size = ft_min_token_size
         self.next_ids: dict[str, int] = {"experiments": 1, "items": 101, "experiments_templates": 1,
-                                         "items_types": 21, "tags": 1, "uploads": 1}
+                                         "items_types": 21, "tags": 1, "uploads": 1, "steps": 1}
         self.teams: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.categories: dict[int, dict[str, Any]] = {}
@@ -132,8 +132,18 @@ class Store:
         record = self.new_entity("experiments_templates", title=title, team=team, body=body,
                                  userid=self.first_user(team), metadata=copy.deepcopy(metadata), category=category)
         record["tag_ids"] = [self.tag_id(team, tag) for tag in tags]
-        record["steps"] = ["Prepare the sample"]
+        self.new_step(record, "Prepare the sample")
         return int(record["id"])
+
+    def new_step(self, record: dict[str, Any], body: str, *, ordering: int | None = None,
+                 is_immutable: int = 0) -> dict[str, Any]:
+        """Insert an ``experiments_steps`` row for ``record`` (src/sql/structure.sql@5.6.12; the
+        fake's steps API is in steps.py)."""
+        step = {"id": self.next_id("steps"), "item_id": record["id"], "body": body,
+                "ordering": ordering if ordering is not None else len(record["steps"]) + 1, "finished": 0,
+                "finished_time": None, "deadline": None, "deadline_notif": 0, "is_immutable": is_immutable}
+        record["steps"].append(step)
+        return step
 
     def new_entity(self, kind: str, *, title: str, team: int, userid: int, body: str = "",
                    category: int | None = None, metadata: Any = None) -> dict[str, Any]:

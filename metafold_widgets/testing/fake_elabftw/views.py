@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .releases import Release
+from .steps import step_row
 from .store import ENTITY_PAGES, Caller, Store
 from .values import mysql_json, permissions_view
 
@@ -42,7 +43,8 @@ class Views:
         status = store.statuses.get(record["status"]) if record["status"] else None
         user = store.users[record["userid"]]
         tags = [store.tags[t] for t in record["tag_ids"]]
-        steps = record.get("steps") or []
+        steps = [s["body"] for s in sorted(record.get("steps") or [], key=lambda s: s["ordering"] or 0)
+                 if not s["finished"]]  # next_step: the first unfinished one
         out: dict[str, Any] = {
             "id": record["id"], "elabid": record["elabid"], "title": record["title"], "body": record["body"],
             "body_html": record["body"], "content_type": record["content_type"],
@@ -95,8 +97,8 @@ class Views:
             "related_items_links": [],
             "related_experiments_links": [self.link("experiments", e["id"]) for e in related],
             "uploads": [self.upload(u) for u in record["uploads"] if uploads[u]["state"] == 1],
-            "steps": [{"id": n + 1, "body": body, "finished": 0, "ordering": n}
-                      for n, body in enumerate(record.get("steps") or [])],
+            "steps": [step_row(self.release, s) for s in sorted(record.get("steps") or [],
+                                                                   key=lambda s: (s["ordering"] or 0, s["id"]))],
             "comments": [], "compounds_links": [],
         }
 
