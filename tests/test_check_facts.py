@@ -62,9 +62,11 @@ def test_a_title_changed_in_elabftw_is_caught_with_both_values_and_a_fix(fake_el
     assert title.fix in report.recommendations
 
 
-def test_tags_in_another_order_and_case_pass_missing_fail_extra_warn(fake_elabftw, answers, tmp_path):
+@pytest.mark.parametrize("version", EMULATED_RELEASES)
+def test_tags_in_another_order_and_case_pass_missing_fail_extra_warn(fake_elabftw_factory, answers, tmp_path,
+                                                                     version):
     answers["elabftw_tags"] = "Heat Stress, fluorescence, protein localization"
-    session, project, experiment_id = linked(fake_elabftw, answers, tmp_path)
+    session, project, experiment_id = linked(fake_elabftw_factory(version=version), answers, tmp_path)
     record = read_record(project)
     record["integrations"]["elabftw"]["payload"]["tags"] = ["fluorescence", "PROTEIN localization", "heat  stress"]
     write_record(project, record)
