@@ -50,6 +50,13 @@ def test_owner_access_and_no_world_write_pass_for_a_group_project(folder):
 
 
 @needs_modes
+def test_links_are_not_judged_by_their_own_mode(folder, tmp_path):
+    (folder / "data" / "elsewhere").symlink_to(tmp_path)
+    (folder / "latest.tif").symlink_to(folder / "data" / "image.tif")
+    assert folder_permissions(folder, "Group").status == "pass"
+
+
+@needs_modes
 def test_world_writable_and_owner_unwritable_fail_without_changes(folder):
     image = folder / "data" / "image.tif"
     image.chmod(0o666)

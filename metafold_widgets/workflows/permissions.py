@@ -82,6 +82,8 @@ def folder_permissions(project: str | os.PathLike[str], level: str | None) -> Re
             mode = path.lstat().st_mode
         except OSError:
             continue
+        if stat.S_ISLNK(mode):  # a link's own mode is always rwxrwxrwx and means nothing
+            continue
         name = "." if path == root else path.relative_to(root).as_posix()
         needed = stat.S_IRWXU if is_dir else stat.S_IRUSR | stat.S_IWUSR
         if mode & needed != needed:
@@ -142,7 +144,7 @@ def _entries(root: Path) -> Any:
     for folder, dirs, files in os.walk(root, followlinks=False):
         base = Path(folder)
         for name in dirs:
-            yield base / name, not (base / name).is_symlink()
+            yield base / name, True
         for name in files:
             yield base / name, False
 
