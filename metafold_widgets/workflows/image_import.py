@@ -146,7 +146,8 @@ def _announce(session: Session, root: Path, record: ProjectRecord, run: ImportRu
         report.problems.append(f"elabFTW: the entry was not published: {exc}")
         return
     if published.errors:
-        report.problems.extend(f"elabFTW: {error}" for error in published.errors)
+        report.problems.extend(error if error.startswith("elabFTW") else f"elabFTW: {error}"
+                               for error in published.errors)
         return
     report.published = True
     say(f"elabFTW experiment {experiment.id}: entry published")

@@ -113,3 +113,16 @@ def test_a_project_without_elabftw_gets_the_entry_only(conn, answers, tmp_path, 
     assert code == 0, err
     assert json.loads(out)["published"] is False and len(entries(result.path)) == 1
     assert "elabFTW: the project has no experiment (off)" in err
+
+
+def test_an_unreachable_elabftw_after_the_import_is_reported_and_exits_1(project, fake_elabftw, capsys) -> None:
+    from metafold_widgets.testing.fake_elabftw import Fault
+
+    fake_elabftw.inject(Fault.status(503), method="PATCH", path_prefix="/api/v2/experiments", times=50)
+    code = main(["import", str(project)])
+    out, err = capsys.readouterr()
+    assert code == 1 and "unexpected error" not in err  # the test server's own thread may log resets
+    assert any(line.startswith("warning: elabFTW") and "503" in line for line in err.splitlines())
+    assert json.loads(out)["published"] is False
+    assert read_record(project)["integrations"]["omero"]["image_ids"] == [101, 102, 103]  # the import stands
+    assert len(entries(project)) == 1  # kept for 'metafold sync' to publish
