@@ -19,6 +19,7 @@ from metafold_widgets.testing.fake_elabftw.releases import EMULATED_RELEASES
 from metafold_widgets.workflows import create_project_everywhere
 from metafold_widgets.workflows.check import check_project
 from metafold_widgets.workflows.check_facts import _tag_set
+from metafold_widgets.workflows.sync import sync_project
 
 pytestmark = pytest.mark.filterwarnings("ignore::metafold_widgets.config.InsecureConnectionWarning")
 
@@ -96,6 +97,8 @@ def test_category_status_created_and_investigator(fake_elabftw, answers, tmp_pat
     assert found["category"].message == "category: here 'Microscopy', elabFTW 'Imaging'"
     assert found["status"].status == "warn" and "'Success'" in found["status"].message
     assert "metafold sync" in found["status"].fix
+    sync_project(session, project)  # records the status elabFTW has now
+    assert facts(project, session)["status"].status == "pass"
     assert found["investigator"].status == "fail"
     assert found["investigator"].message == "investigator: here 'Dr. Ada Example', elabFTW 'Dr. Someone Else'"
     record = read_record(project)
