@@ -6,8 +6,8 @@ What this emulates (enough for the tags clients send; not a full HTMLPurifier):
 
 - elements outside the list are removed and their text kept; ``script`` and ``style`` lose their
   content too (``Core.HiddenElements``); comments go;
-- attributes outside the list go; ``class`` keeps the ``language-*`` classes of
-  ``Attr.AllowedClasses``; ``style`` keeps the declarations of ``CSS.AllowedProperties``;
+- attributes outside the list go; a boolean one is written ``open="open"``; ``class`` keeps the
+  ``language-*`` classes of ``Attr.AllowedClasses``; ``style`` keeps the declarations of ``CSS.AllowedProperties``;
 - ``href``/``src`` keep relative addresses and the schemes HTMLPurifier allows by default
   (http, https, mailto, ftp, nntp, news, tel); any other (``javascript:``) is removed;
 - a link leaving the site gets ``target="_blank"`` and ``rel="noreferrer noopener"``
@@ -142,6 +142,8 @@ class _Purifier(HTMLParser):
                 if address is None:
                     continue
                 value = address
+            elif name in ("open", "controls"):
+                value = name  # HTMLPurifier_AttrDef_HTML_Bool writes a boolean attribute as its own name
             elif name == "class":
                 value = " ".join(c for c in value.split() if c in _CLASSES)
             elif name == "style":
