@@ -230,6 +230,20 @@ def test_documentation_counts_folders_entries_statement_and_required_answers(lin
     assert compliance_report(project, session).item("availability").status == "met"
 
 
+def test_the_templates_documentation_list_decides_what_counts(tmp_path, lab_templates):
+    declared = {**LAB_TEMPLATE, "documentation": ["documentation/final_reports"]}
+    (lab_templates / "lab-imaging.yaml").write_text(yaml.safe_dump(declared), encoding="utf-8")
+    project = lab_project(tmp_path, lab_templates)
+    (project / "documentation/daily_notes/day1.md").write_text("# Day 1", encoding="utf-8")
+    report = compliance_report(project, templates_dir=lab_templates)
+    assert report.item("entries").status == "not met"  # daily_notes is not declared
+    assert "documentation/final_reports/" in evidence(report.item("documentation"))
+    (project / "documentation/final_reports/summary.md").write_text("# Results", encoding="utf-8")
+    report = compliance_report(project, templates_dir=lab_templates)
+    assert report.item("entries").status == "met" and report.item("documentation").status == "met"
+    assert "documentation/final_reports/summary.md" in evidence(report.item("entries"))
+
+
 def test_required_answers_missing_are_named(linked):
     project, _ = linked
     record = read_record(project)

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.bounded import read_text
 from ..core.record import README_FILE
 from ..core.systems import SYSTEM_NAMES
+from ..core.template import default_documentation_folders
 from ..errors import InputFileError
 from .compliance import MET, NOT_MET, PARTLY, UNKNOWN, ComplianceItem, ComplianceSection
 from .compliance_facts import MAX_WALK_ENTRIES, ProjectFacts, is_blank, walk_files
@@ -94,14 +95,20 @@ def _sharing_level(facts: ProjectFacts) -> ComplianceItem:
 # --- documentation ------------------------------------------------------------------------
 
 def documentation_section(facts: ProjectFacts) -> ComplianceSection:
-    """README, protocol and documentation folders, lab record entries, data availability, required answers."""
+    """README, protocol and documentation folders, lab record entries, data availability, required answers.
+
+    The documentation folders are the template's (its ``documentation`` list, or the folders named
+    as the built-in templates name them); an entry is a Markdown file in one of them or in a
+    protocol folder, at any depth.
+    """
     folders = _folders(facts)
+    declared = (facts.template.documentation_folders if facts.template is not None
+                else default_documentation_folders(folders))
     protocols = [f for f in folders if "protocol" in f.rsplit("/", 1)[-1].lower()]
-    roots = [f for f in folders if "/" not in f and "documentation" in f.lower()]
-    leaves = [f for f in folders if f.split("/")[0] in roots and not any(g.startswith(f + "/") for g in folders)]
+    documentation = [f for f in declared if f not in protocols]
     items = (_readme(facts), _folders_filled(facts, "protocols", "Protocol folders", protocols),
-             _folders_filled(facts, "documentation", "Documentation folders", leaves),
-             _entries(facts, roots + protocols), _availability(facts, folders), _required(facts))
+             _folders_filled(facts, "documentation", "Documentation folders", documentation),
+             _entries(facts, list(declared) + protocols), _availability(facts, folders), _required(facts))
     return ComplianceSection("documentation", "Documentation completeness", items)
 
 
