@@ -18,12 +18,18 @@ import sys
 import tarfile
 import textwrap
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
 from metafold_widgets.workflows.archive import create_archive, verify
-from metafold_widgets.workflows.publishing.parallel_gzip import ParallelGzipWriter, deflate_block, shrinks
+from metafold_widgets.workflows.publishing.parallel_gzip import (
+    ParallelGzipWriter,
+    deflate_block,
+    segment_level,
+    shrinks,
+)
 from metafold_widgets.workflows.publishing.parallel_zip import ParallelZipWriter
 
 needs_gzip_and_tar = pytest.mark.skipif(not (shutil.which("gzip") and shutil.which("tar")),
@@ -80,6 +86,26 @@ def test_parallel_gzip_of_nothing_is_an_empty_gzip_file():
     out = io.BytesIO()
     ParallelGzipWriter(out).close()
     assert gzip.decompress(out.getvalue()) == b""
+
+
+def noisy_pixels(count: int) -> bytes:
+    """16-bit pixels: a background of about 1000 with 6 bits of noise (a raw microscope image)."""
+    return b"".join((1000 + (byte & 0x3F)).to_bytes(2, "little") for byte in os.urandom(count))
+
+
+def test_effort_goes_where_it_pays():
+    assert segment_level(TEXT[:65536], 6) == 6  # tables: matches pay, the level asked for
+    assert segment_level(noisy_pixels(32768), 6) == 1  # noise: Huffman coding is all there is to gain
+    assert segment_level(NOISE[:65536], 6) == 0  # does not shrink: stored
+    assert segment_level(NOISE[:65536], 1) == 1  # level 1 and 0 are taken as asked
+
+
+def test_a_block_mixing_kinds_of_data_is_still_one_deflate_stream():
+    block = TEXT[:100_000] + NOISE[:150_000] + noisy_pixels(60_000) + TEXT[:70_000]
+    compressed = deflate_block(block, TEXT[-40_000:], 6, last=True)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS, zdict=TEXT[-40_000:][-32768:])
+    assert inflater.decompress(compressed) == block and inflater.eof
+    assert len(compressed) < 100_000 + 150_000 + 120_000 * 0.6 + 70_000
 
 
 def test_a_block_that_does_not_shrink_is_stored_not_compressed():

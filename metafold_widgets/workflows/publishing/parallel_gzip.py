@@ -6,7 +6,9 @@ the block before it, so matches across the cut are kept, and ended with ``Z_SYNC
 (the last block with ``Z_FINISH``): the blocks put end to end are one valid deflate stream
 that any inflater reads. A block whose sample does not shrink (already-compressed images,
 archives, random data) is written as stored deflate blocks instead of being compressed
-again. The CRC-32 and the size are counted in order on the calling thread.
+again, and one where repeated strings save next to nothing (noisy raw pixels) at level 1,
+which gives such data the same size as level 6 several times faster. The CRC-32 and the
+size are counted in order on the calling thread.
 
 What is written goes through :class:`OrderedOutput`, a bounded queue of finished or pending
 pieces written strictly in order, so memory stays the same whatever the stream's length:
@@ -23,8 +25,10 @@ from typing import Any, Callable, Union
 
 BLOCK_SIZE = 512 << 10         # uncompressed bytes per block compressed on its own
 WINDOW = 32 << 10              # deflate's window: the dictionary a block is primed with
-SAMPLE_SIZE, SAMPLES = 4096, 4  # what is tried at level 1 to tell whether a block shrinks
+SEGMENT_SIZE = 64 << 10        # part of a block judged on its own (a block may mix kinds of data)
+SAMPLE_SIZE, SAMPLES = 4096, 4  # what is tried at level 1 to tell whether data shrinks
 SHRINK_RATIO = 0.95            # a sample that does not get at least 5% smaller is stored
+MATCH_GAIN = 0.03              # repeated strings saving less than 3% over Huffman alone: level 1 suffices
 _GZIP_OS_UNKNOWN = 255
 
 Piece = Union[bytes, "Future[bytes]", Callable[[], bytes]]
@@ -129,26 +133,81 @@ class DeflateStream:
 
 
 def deflate_block(block: bytes, window: bytes, level: int, last: bool) -> bytes:
-    """``block`` as raw deflate data primed with ``window``; stored when it does not shrink."""
-    if level and not shrinks(block):
-        level = 0
-    if window:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window)
-    else:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return compressor.compress(block) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+    """``block`` as raw deflate data primed with ``window``.
+
+    The block is judged in segments of :data:`SEGMENT_SIZE` (a tar stream mixes tables,
+    images and raw pixels in one block), and each run of segments of one kind is
+    compressed at the level :func:`segment_level` picks, with the 32 KiB before it as
+    dictionary: still one deflate stream.
+    """
+    view = memoryview(block)
+    parts = []
+    runs = _runs(view, level)
+    for number, (start, end, run_level) in enumerate(runs):
+        dictionary = bytes(view[start - WINDOW:start]) if start >= WINDOW else (window + bytes(view[:start]))[-WINDOW:]
+        if dictionary:
+            compressor = zlib.compressobj(run_level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=dictionary)
+        else:
+            compressor = zlib.compressobj(run_level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        ending = zlib.Z_FINISH if last and number == len(runs) - 1 else zlib.Z_SYNC_FLUSH
+        parts.append(compressor.compress(view[start:end]))
+        parts.append(compressor.flush(ending))
+    return b"".join(parts)
+
+
+def _runs(view: memoryview, level: int) -> list[tuple[int, int, int]]:
+    """``(start, end, level)`` for the runs of segments that get the same level."""
+    runs: list[tuple[int, int, int]] = []
+    for start in range(0, max(len(view), 1), SEGMENT_SIZE):
+        end = min(start + SEGMENT_SIZE, len(view))
+        segment = segment_level(view[start:end], level)
+        if runs and runs[-1][2] == segment:
+            runs[-1] = (runs[-1][0], end, segment)
+        else:
+            runs.append((start, end, segment))
+    return runs
+
+
+def segment_level(segment: bytes | memoryview, level: int) -> int:
+    """The level worth spending on ``segment``, judged on a sample: effort only where it pays.
+
+    0 (stored) when the sample does not shrink at level 1; 1 when repeated strings save
+    almost nothing over Huffman coding alone (noisy pixels, measured signals: higher
+    levels search for matches in vain, several times slower for no smaller output);
+    otherwise ``level`` as asked.
+    """
+    if level <= 1:
+        return level
+    sample = _sample(segment, 2)
+    if len(sample) < 64:
+        return level
+    fast = _raw_size(sample, 1, zlib.Z_DEFAULT_STRATEGY)
+    if fast >= SHRINK_RATIO * len(sample):
+        return 0
+    if _raw_size(sample, 1, zlib.Z_HUFFMAN_ONLY) - fast < MATCH_GAIN * len(sample):
+        return 1
+    return level
 
 
 def shrinks(data: bytes | memoryview) -> bool:
     """Whether ``data`` gets at least 5% smaller at level 1, judged on a few samples spread over it."""
-    if len(data) <= SAMPLE_SIZE * SAMPLES:
-        sample = bytes(data)
-    else:
-        step = (len(data) - SAMPLE_SIZE) // (SAMPLES - 1)
-        sample = b"".join(data[i * step:i * step + SAMPLE_SIZE] for i in range(SAMPLES))
+    sample = _sample(data, SAMPLES)
     if len(sample) < 64:
         return True  # too little to judge; deflate costs nothing here
-    return len(zlib.compress(sample, 1)) - 6 < SHRINK_RATIO * len(sample)  # 6: zlib's header and checksum
+    return _raw_size(sample, 1, zlib.Z_DEFAULT_STRATEGY) < SHRINK_RATIO * len(sample)
+
+
+def _sample(data: bytes | memoryview, count: int) -> bytes:
+    """``count`` pieces of :data:`SAMPLE_SIZE` spread evenly over ``data`` (all of it when short)."""
+    if len(data) <= SAMPLE_SIZE * count:
+        return bytes(data)
+    step = (len(data) - SAMPLE_SIZE) // (count - 1)
+    return b"".join(data[i * step:i * step + SAMPLE_SIZE] for i in range(count))
+
+
+def _raw_size(data: bytes, level: int, strategy: int) -> int:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, 8, strategy)
+    return len(compressor.compress(data)) + len(compressor.flush())
 
 
 class ParallelGzipWriter:

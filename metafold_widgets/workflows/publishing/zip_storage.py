@@ -22,7 +22,7 @@ COMPRESSED_SUFFIXES = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac",
 })
 SAMPLED_FROM = 16 << 10   # files at least this big are sampled when their name does not tell
-SAMPLE_BYTES = 16 << 10
+SAMPLE_BYTES = 8 << 10
 
 
 def stored_in_zip(root: str | os.PathLike[str], files: Iterable[tuple[str, int]],
