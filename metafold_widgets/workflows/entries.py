@@ -22,18 +22,19 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..config import templates_folder_setting
 from ..core.atomic import write_new_file
 from ..core.bounded import is_inside, read_bytes
 from ..core.catalogue import TemplateCatalogue
 from ..core.entries import entry_facts, entry_folder, entry_kind, parse_entry, step_text
-from ..core.markdown_html import escape_text, markdown_to_html
 from ..core.record import ProjectRecord, load_record, log_event, record_integration
 from ..core.template import Template, default_documentation_folders
 from ..errors import InputFileError, IntegrationError, UserError
-from ..session import Session
+
+if TYPE_CHECKING:  # 'metafold note' needs neither the HTTP client nor the Markdown parser
+    from ..session import Session
 
 ENTRY_MAX_BYTES = 1024 * 1024  # one Markdown entry
 MAX_DOCUMENTATION_FILES = 2_000  # files looked at in the documentation folders
@@ -179,6 +180,8 @@ def section_key(relative: str) -> str:
 
 def section_html(relative: str, markdown: str) -> str:
     """A file's section: start link, the entry as HTML, end link (see the module docstring)."""
+    from ..core.markdown_html import escape_text, markdown_to_html
+
     key = section_key(relative)
     name = escape_text(relative)
     return (f'<p><a href="#{MARKER_PREFIX}{key}">Lab record entry: {name}</a></p>\n'
