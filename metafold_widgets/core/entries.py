@@ -214,6 +214,8 @@ def _images_imported(facts: Mapping[str, Any]) -> str:
     files = [str(f) for f in (facts.get("files") or [])]
     if files:
         lines += ["## Files", *[f"- {name}" for name in files], ""]
+    if facts.get("log"):
+        lines += [f"Import log: {facts['log']}", ""]
     return "\n".join(lines)
 
 
