@@ -36,7 +36,6 @@ from browser_support import (
 
 OMERO_VOILA = ROOT / ".venv-omero" / "bin" / "voila"
 TEXTS = {
-    "project_identifier": "IMG654321",
     "experiment_title": "Entries from the app",
     "principal_investigator": "Dr. Ada Lovelace",
     "research_question": "Where does the protein go under heat stress?",
@@ -94,13 +93,13 @@ def _field(page: Page, key: str) -> Locator:
     return page.locator(f".metafold-field-{key}")
 
 
-def _create_imaging_project(page: Page, projects: Path) -> Path:
-    """Fill the multi-modal imaging template, create the project, return its folder."""
+def _create_imaging_project(page: Page, projects: Path, identifier: str) -> Path:
+    """Fill the multi-modal imaging template (project ``identifier``), create the project, return its folder."""
     picker = page.get_by_label("Template", exact=True)
     values = picker.locator("option").evaluate_all("options => options.map(o => o.value)")
     picker.select_option(value=next(v for v in values if v.startswith("Multi-Modal Imaging Workflow ")))
     expect(_field(page, "principal_investigator")).to_be_visible()
-    for key, text in TEXTS.items():
+    for key, text in {**TEXTS, "project_identifier": identifier}.items():
         _field(page, key).locator("input, textarea").fill(text)
     for key, option in CHOICES.items():
         _field(page, key).locator("select").select_option(option)
@@ -119,7 +118,7 @@ def _create_imaging_project(page: Page, projects: Path) -> Path:
 
 def test_result_panel_says_omero_created_with_its_id(app: Page, voila_server: VoilaServer) -> None:
     """Without an OMERO.web address the dataset is still created: the panel says so, with its id."""
-    project = _create_imaging_project(app, voila_server.projects_dir)
+    project = _create_imaging_project(app, voila_server.projects_dir, "IMG654321")
     record = json.loads((project / "metafold.json").read_text(encoding="utf-8"))
     omero, elabftw = record["integrations"]["omero"], record["integrations"]["elabftw"]
     assert omero["state"] == "done" and omero["url"] is None and elabftw["state"] == "done"
@@ -132,3 +131,22 @@ def test_result_panel_says_omero_created_with_its_id(app: Page, voila_server: Vo
     text = result.inner_text()
     assert "not used" not in text and "()" not in text
     screenshot(result, "browser-entries-result.png")
+
+
+def test_a_new_entry_from_the_result_panel_lands_in_the_project(app: Page, voila_server: VoilaServer) -> None:
+    project = _create_imaging_project(app, voila_server.projects_dir, "IMG654322")
+    panel = app.locator(".metafold-entries")
+    expect(panel).to_be_visible()
+    panel.get_by_label("Entry kind", exact=True).select_option(label="Imaging session")
+    panel.get_by_label("Title", exact=True).fill("First heat-shock session")
+    panel.get_by_role("button", name=re.compile(r"^\W*Create entry$")).click()
+    shown = panel.locator(".metafold-entry-path")
+    expect(shown).to_be_visible()
+    entry = project / shown.inner_text().strip()
+    assert entry.is_file() and entry.suffix == ".md"
+    assert "First heat-shock session" in entry.read_text(encoding="utf-8")
+    panel.get_by_role("button", name=re.compile(r"^\W*Publish to elabFTW$")).click()
+    expect(panel.locator(".metafold-entry-summary")).to_contain_text(
+        f"add section {entry.relative_to(project).as_posix()}")
+    expect(panel.locator(".metafold-error")).to_have_count(0)
+    screenshot(panel, "browser-entries-new-entry.png")

@@ -3,6 +3,7 @@ the user in every logged event, and the one-line plain-http warning."""
 from __future__ import annotations
 
 import getpass
+import html
 import json
 import os
 import subprocess
@@ -13,18 +14,24 @@ from typing import Any, Callable
 
 import ipywidgets as widgets
 import pytest
+import yaml
 
 from metafold_widgets import OptionsProviders, create_project, load_template
-from metafold_widgets.config import normalize_elabftw_url
+from metafold_widgets.adapters.elabftw import ElabftwClient
+from metafold_widgets.config import ElabftwSettings, Secret, normalize_elabftw_url
+from metafold_widgets.core.entries import KINDS
 from metafold_widgets.core.plan import plan_project
 from metafold_widgets.core.record import load_record, log_event, record_integration
 from metafold_widgets.core.users import USER_VARIABLES, current_user
 from metafold_widgets.errors import InsecureConnectionWarning
 from metafold_widgets.session import Session
+from metafold_widgets.testing.fake_elabftw import WRITE_KEY
 from metafold_widgets.widgets import CreateProjectApp, TemplateForm
 from metafold_widgets.widgets import form as form_module
+from metafold_widgets.widgets.entries import EntryPanel
 from metafold_widgets.workflows.audit import audit_summary, audit_table, project_events
-from metafold_widgets.workflows.create import CreateResult, StepOutcome
+from metafold_widgets.workflows.create import CreateResult, StepOutcome, create_project_everywhere
+from metafold_widgets.workflows.entries import publish_entries
 
 
 class _AnswerAtOnce:
@@ -167,3 +174,67 @@ def test_event_user_precedence_and_cleaning(logged_project, monkeypatch):
     monkeypatch.setattr(getpass, "getuser", no_login)
     assert current_user() == "unknown"
     assert current_user({"JUPYTERHUB_USER": "x" * 500}) == "x" * 128
+
+
+# --- the "New entry" panel ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def imaging_project(tmp_path, example_answers_path):
+    """A multi-modal imaging project, created locally (no server)."""
+    answers = yaml.safe_load(example_answers_path.read_text())
+    return create_project(load_template("multi-modal-imaging"), answers, tmp_path)
+
+
+def test_entry_panel_creates_the_chosen_entry_and_shows_its_path(imaging_project):
+    panel = EntryPanel(imaging_project)
+    assert [value for _, value in panel.kind.options] == list(KINDS)
+    panel.kind.value = "protocol"
+    panel.entry_title.value = "Heat stress protocol"
+    panel.create_button.click()
+    created = [p for p in imaging_project.rglob("*.md") if p.name != "README.md"]
+    assert len(created) == 1 and "Heat stress protocol" in created[0].read_text(encoding="utf-8")
+    shown = created[0].relative_to(imaging_project).as_posix()
+    assert f"<code class='metafold-entry-path'>{shown}</code>" in panel.result.value
+    assert panel.publish_button.disabled  # no elabFTW configured: nothing to publish to
+
+
+def test_entry_panel_reports_a_mistake_instead_of_raising(imaging_project):
+    panel = EntryPanel(imaging_project.parent / "not-a-project")  # no record there
+    panel.create_button.click()
+    assert "metafold-error" in panel.result.value and "not-a-project" in panel.result.value
+
+
+def test_create_app_offers_a_new_entry_once_the_project_exists(tmp_path, example_answers_path):
+    app = CreateProjectApp(Session(projects_dir=tmp_path), template="multi-modal-imaging")
+    assert app.entries.children == ()
+    app.form.value = yaml.safe_load(example_answers_path.read_text())
+    app.create_button.click()
+    (panel,) = app.entries.children
+    assert isinstance(panel, EntryPanel) and panel.project == tmp_path / app.name.placeholder
+    panel.kind.value = "imaging-session"
+    panel.create_button.click()
+    assert "metafold-entry-path" in panel.result.value
+
+
+@pytest.mark.filterwarnings("ignore::metafold_widgets.config.InsecureConnectionWarning")
+def test_entry_panel_publishes_to_elabftw_and_shows_the_summary(tmp_path, fake_elabftw, example_answers_path):
+    fake_elabftw.add_category("Microscopy")
+    client = ElabftwClient(ElabftwSettings(fake_elabftw.url, Secret(WRITE_KEY)), sleep=lambda s: None)
+    session = Session(projects_dir=tmp_path, elabftw=client)
+    answers = {**yaml.safe_load(example_answers_path.read_text()), "enable_omero": False}
+    result = create_project_everywhere(session, load_template("multi-modal-imaging"), answers, tmp_path)
+    assert result.outcomes["elabftw"].state == "done"
+    panel = EntryPanel(result.path, session)
+    assert not panel.publish_button.disabled
+    panel.kind.value = "protocol"
+    panel.entry_title.value = "Heat stress protocol"
+    panel.create_button.click()
+    panel.publish_button.click()
+    assert "metafold-error" not in panel.result.value
+    assert "add section 01_project_management/protocols/" in panel.result.value
+    assert "Heat stress protocol" in fake_elabftw.experiment(result.outcomes["elabftw"].id)["body"]
+    panel.publish_button.click()  # nothing changed: the summary says so
+    assert html.unescape(panel.result.value).count("entries already published (1 file)") == 1
+    assert not publish_entries(session, result.path, dry_run=True).changed
+    session.close()

@@ -6,6 +6,7 @@ plan_project, apply_everywhere); the same calls back the ``metafold create`` com
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -56,6 +57,7 @@ class CreateProjectApp(widgets.VBox):
                                             layout=widgets.Layout(display="none", width="46em"))
         self.result = widgets.HTML()
         self.result.add_class("metafold-result")
+        self.entries = widgets.VBox()  # the "New entry" panel of the project just created
         self.preview.add_class("metafold-preview")
 
         self.picker.observe(lambda change: self._show_template(change["new"]), names="value")
@@ -72,6 +74,7 @@ class CreateProjectApp(widgets.VBox):
             self.picker, advanced, self.template_problems,
             self.dest, self.name, self.integrations, connections, self.form_box,
             widgets.HBox([self.preview_button, self.create_button]), self.progress, self.preview, self.result,
+            self.entries,
         ]
         self._load_templates(template)
 
@@ -147,6 +150,7 @@ class CreateProjectApp(widgets.VBox):
         self.form_box.children = (self.form,)
         self.preview.value = ""
         self.result.value = ""
+        self.entries.children = ()
         self._on_form_change(None)
 
     # --- plan and create ----------------------------------------------------------------
@@ -182,6 +186,7 @@ class CreateProjectApp(widgets.VBox):
         if plan is None:
             return
         self.create_button.disabled = True
+        self.entries.children = ()
         self.progress.layout.display = None
         self.progress.max = len(plan.folders) + len(plan.files) + 1
         try:
@@ -196,10 +201,16 @@ class CreateProjectApp(widgets.VBox):
             self.result.value = _message("error", f"Could not create the project: {exc}. Nothing was created.")
         else:
             self.result.value = self._result_html(result)
+            self.entries.children = (self._entry_panel(result.path),)
         finally:
             self.progress.layout.display = "none"
             self.progress.description = ""
             self.create_button.disabled = not self.form.valid
+
+    def _entry_panel(self, project: Path) -> widgets.Widget:
+        from .entries import EntryPanel  # loaded once a project exists: the app starts without it
+
+        return EntryPanel(project, self.session)
 
     def _result_html(self, result: CreateResult) -> str:
         rows = [f"<div class='metafold-created'>Created <code class='metafold-path'>"
