@@ -121,7 +121,7 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
     if publish and state.done and client is not None:
         try:
             report.entries = publish_entries(session, path)
-        except IntegrationError as exc:
+        except (IntegrationError, UserError) as exc:  # the OMERO step still runs
             report.errors.append(f"elabFTW entries: {exc}")
         else:
             report.errors += report.entries.errors
