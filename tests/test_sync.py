@@ -171,3 +171,11 @@ def test_watch_logs_the_status_only_when_it_changed(session, project, fake_elabf
     assert _log_actions(project)[len(before):] == ["pull status"]
     assert read_record(project)["integrations"]["elabftw"]["status"] == "Success"
 
+
+def test_dry_run_shows_the_entries_it_would_publish(session, project, fake_elabftw):
+    (project / "05_documentation" / "daily_notes" / "monday.md").write_text("# Monday\n- [ ] Check incubator\n")
+    sent = len(fake_elabftw.requests_log)
+    report = sync_project(session, project, dry_run=True)
+    assert "would add section 05_documentation/daily_notes/monday.md" in report.summary()
+    assert "would add step: Check incubator" in report.summary()
+    assert {r.method for r in fake_elabftw.requests_log[sent:]} == {"GET"}

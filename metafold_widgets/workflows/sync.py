@@ -101,6 +101,8 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
     elif wanted != base:
         report.pushed.update({template.field(k).label: v for k, v in wanted.items() if base.get(k) != v})
     if dry_run:
+        if publish and state.done and client is not None:
+            _publish(session, path, report)
         return report
     if merged != base:
         record.answers = merged
@@ -119,14 +121,19 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
     if attach and state.done and client is not None:
         _attach_files(client, path, int(state.id), report, template)
     if publish and state.done and client is not None:
-        try:
-            report.entries = publish_entries(session, path)
-        except (IntegrationError, UserError) as exc:  # the OMERO step still runs
-            report.errors.append(f"elabFTW entries: {exc}")
-        else:
-            report.errors += report.entries.errors
+        _publish(session, path, report)
     _sync_omero(session, path, report)
     return report
+
+
+def _publish(session: Session, path: Path, report: SyncReport) -> None:
+    """Publish the entries into ``report.entries``; a problem joins the errors (OMERO still runs)."""
+    try:
+        report.entries = publish_entries(session, path, dry_run=report.dry_run)
+    except (IntegrationError, UserError) as exc:
+        report.errors.append(f"elabFTW entries: {exc}")
+    else:
+        report.errors += report.entries.errors
 
 
 def watch_project(session: Session, project: str | os.PathLike[str], interval: float = 60.0,
