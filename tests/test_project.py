@@ -454,11 +454,11 @@ def test_readme_of_the_tutorial(tmp_path, example_template_path, example_answers
 
 
 def test_log_is_json_lines_in_the_template_log_folder(tmp_path, demo) -> None:
-    path = create_project(demo, ANSWERS, tmp_path, now=NOW)
+    path = create_project(demo, ANSWERS, tmp_path, now=NOW, created_by="ada")
     lines = (path / "docs/logs/integration_log.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     entry = json.loads(lines[0])
-    assert entry == {"time": "2025-06-13T09:30:00Z", "system": "local", "action": "create_project",
+    assert entry == {"time": "2025-06-13T09:30:00Z", "user": "ada", "system": "local", "action": "create_project",
                      "result": "done", "project": "S-01_Heat_shock", "template": "demo 2.1.0"}
 
 

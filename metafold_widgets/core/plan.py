@@ -7,7 +7,6 @@ writes.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import string
@@ -36,6 +35,7 @@ from .record import (
 from .systems import RECORD_NAMES, SYSTEMS
 from .template import Template
 from .timestamps import utc_now
+from .users import clean_user_name, current_user
 from .validation import AnswerCheck, resolve_answers
 
 MAX_DESCRIPTION = 10_000  # characters of an OMERO dataset description (OMERO keeps text; people read it)
@@ -155,11 +155,12 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
     uid = uid or str(uuid.uuid4())
     link = ProjectLink(folder_name, uid, os.path.abspath(parent / folder_name))
     integrations = plan_integrations(template, checked, folder_name, metadata, link=link)
+    creator = clean_user_name(created_by) or current_user()
     record = {
         "format": RECORD_FORMAT,
         "format_version": RECORD_VERSION,
         "project": {"name": folder_name, "uid": uid, "created_at": created_at,
-                    "created_by": created_by or _current_user(), "tool": f"metafold-widgets {__version__}",
+                    "created_by": creator, "tool": f"metafold-widgets {__version__}",
                     "log": f"{template.log_folder}/{LOG_FILE}"},
         "template": {"id": template.id, "name": template.name, "version": template.version,
                      "type": template.type},
@@ -180,7 +181,7 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
         ELABFTW_METADATA_FILE: to_json(metadata),
         README_FILE: render_readme(template, checked.values, ProjectRecord.from_dict(record)),
         f"{template.log_folder}/{LOG_FILE}": json.dumps(
-            {"time": created_at, "system": "local", "action": "create_project", "result": "done",
+            {"time": created_at, "user": creator, "system": "local", "action": "create_project", "result": "done",
              "project": folder_name, "template": f"{template.id} {template.version}"}) + "\n",
     }
     for empty in template.folders.files:
@@ -300,9 +301,3 @@ def _parents(files: Mapping[str, str]) -> list[str]:
         parents.extend("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
     return parents
 
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers): record that honestly
-        return "unknown"
