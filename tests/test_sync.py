@@ -179,3 +179,14 @@ def test_dry_run_shows_the_entries_it_would_publish(session, project, fake_elabf
     assert "would add section 05_documentation/daily_notes/monday.md" in report.summary()
     assert "would add step: Check incubator" in report.summary()
     assert {r.method for r in fake_elabftw.requests_log[sent:]} == {"GET"}
+
+
+def test_a_sync_that_replans_keeps_the_body_link_and_the_elabftw_address(session, project, answers):
+    record = read_record(project)
+    uid, url = record["project"]["uid"], record["integrations"]["elabftw"]["url"]
+    assert uid in record["integrations"]["elabftw"]["payload"]["body"]
+    sync_project(session, project, dict(answers, sample_type="Tissue"), attach=False, publish=False)
+    replanned = read_record(project)["integrations"]
+    assert uid in replanned["elabftw"]["payload"]["body"]
+    assert str(project) in replanned["elabftw"]["payload"]["body"]
+    assert url in replanned["omero"]["payload"]["description"]

@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from ..adapters.omero import rewrite_key_values
 from ..core.catalogue import TemplateCatalogue
 from ..core.formats.elabftw import answer_from_elabftw, to_elabftw
-from ..core.plan import plan_integrations
+from ..core.plan import plan_integrations, project_link
 from ..core.project import rewrite_project_files
 from ..core.record import ProjectRecord, load_record, log_event, record_integration
 from ..core.template import Template
@@ -107,7 +107,10 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
     if merged != base:
         record.answers = merged
         checked = resolve_answers(template, merged, str(path))
-        plans = plan_integrations(template, checked, record.name, to_elabftw(template, merged))
+        experiment = record.integration("elabftw")
+        plans = plan_integrations(template, checked, record.name, to_elabftw(template, merged),
+                                  link=project_link(record, path),
+                                  elabftw_url=experiment.url if experiment.done else None)
         for system, spec in plans.items():
             if spec["enabled"] and system in record.integrations:
                 record.integrations[system].payload = spec["payload"]
