@@ -19,7 +19,7 @@ from ..core.bounded import is_inside
 from ..core.record import ProjectRecord, load_record, record_integration
 from ..errors import ConfigError, IntegrationError, UserError
 from ..session import Session
-from .omero_import import RAW_FOLDER_NAMES, ImportRun, import_images, raw_image_folders
+from .omero_import import RAW_FOLDER_NAMES, ImportRun, Runner, import_images, raw_image_folders
 
 Notify = Callable[[str], None]
 
@@ -68,6 +68,7 @@ def import_paths(project: str | os.PathLike[str], paths: Sequence[str | os.PathL
 def import_and_announce(session: Session, project: str | os.PathLike[str],
                         paths: Sequence[str | os.PathLike[str]] = (), *, status: str | None = None,
                         clientdir: str | os.PathLike[str] | None = None, notify: Notify | None = None,
+                        runner: Runner | None = None,
                         now: dt.datetime | None = None) -> ImportReport:
     """Import ``paths`` (default: the raw-image folders) into the project's dataset, then tell elabFTW.
 
@@ -90,7 +91,7 @@ def import_and_announce(session: Session, project: str | os.PathLike[str],
     if status:
         status = _known_status(session, status)
     say(f"importing {len(targets)} path(s) into OMERO dataset {dataset.id}")
-    run = import_images(session, root, int(dataset.id), targets, clientdir=clientdir, now=now)
+    run = import_images(session, root, int(dataset.id), targets, clientdir=clientdir, runner=runner, now=now)
     count = len(run.image_ids)
     say(f"imported {count} image{'s' if count != 1 else ''} (log: {run.log_file})")
     report = ImportReport(run)

@@ -30,7 +30,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..adapters.omero import dataset_group, import_omero, move_session_to_group
 from ..core.record import ProjectRecord, load_record, record_integration
@@ -42,6 +42,8 @@ log = logging.getLogger("metafold_widgets.omero")
 IMPORT_LOG_PATTERN = "*omero_import_logs*"
 RAW_FOLDER_NAMES = ("raw_images", "raw_data", "raw")
 MASK = "********"
+#: Runs the importer's command line like :func:`subprocess.run` (the demo mode's stand-in replaces it).
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 _IMAGE_LINE = re.compile(r"^\s*Image:(\d+(?:\s*,\s*\d+)*)\s*$")
 
 
@@ -136,12 +138,15 @@ def parse_image_ids(output: str) -> list[int]:
 def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str], dataset_id: int | None = None,
                   paths: Sequence[str | os.PathLike[str]] | None = None, *, omero_cli: Sequence[str] | None = None,
                   clientdir: str | os.PathLike[str] | None = None, extra_args: Sequence[str] = (),
-                  check_importer: bool = True, now: dt.datetime | None = None) -> ImportRun:
+                  check_importer: bool = True, runner: Runner | None = None,
+                  now: dt.datetime | None = None) -> ImportRun:
     """Import the project's raw images (or ``paths``) into its dataset; log, record and return the run.
 
     ``dataset_id`` defaults to the project's OMERO dataset from its record. Raises
     ImporterMissingError before running when the importer cannot run here, OmeroError when
-    it fails (after the log and the ids it did report are recorded).
+    it fails (after the log and the ids it did report are recorded). ``runner`` stands in for
+    the importer process (the demo mode's :class:`~metafold_widgets.testing.demo.DemoImporter`);
+    the importer is then not looked for.
     """
     conn = session_or_conn.omero if isinstance(session_or_conn, Session) else session_or_conn
     root = Path(project)
@@ -153,7 +158,7 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
     folders = [Path(p) for p in paths] if paths is not None else raw_image_folders(root)
     if not folders:
         raise OmeroError(f"{root}: no raw-image folder ({', '.join(RAW_FOLDER_NAMES)}) to import")
-    if check_importer:
+    if check_importer and runner is None:
         problem = importer_problem(clientdir)
         if problem:
             raise ImporterMissingError(problem)
@@ -162,6 +167,8 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
     if moved_to is not None:
         log.warning("moved the OMERO session to group %s (the dataset's group) for the import; this applies to "
                     "everything that shares the session", target_group)
+    if runner is not None and omero_cli is None:
+        omero_cli = ["omero"]
     command = import_command(conn, dataset_id, folders, omero_cli=omero_cli, clientdir=clientdir,
                              extra_args=extra_args)
     key = conn.c.getSessionId()
@@ -179,8 +186,9 @@ def import_images(session_or_conn: Session | Any, project: str | os.PathLike[str
                   "# --- importer log (stderr) ---\n")
         out.flush()
         try:
-            completed = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=out,
-                                       env=env, cwd=root, text=True, errors="replace", check=False)
+            completed = (runner or subprocess.run)(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                                   stderr=out, env=env, cwd=root, text=True, errors="replace",
+                                                   check=False)
         except FileNotFoundError:
             raise ImporterMissingError(f"the importer command {command[0]} was not found") from None
         out.write(f"# --- importer output (stdout) ---\n{completed.stdout}"
