@@ -178,7 +178,7 @@ def segment_level(segment: bytes | memoryview, level: int) -> int:
     """
     if level <= 1:
         return level
-    sample = _sample(segment, 2)
+    sample = _sample(segment, 1)
     if len(sample) < 64:
         return level
     fast = _raw_size(sample, 1, zlib.Z_DEFAULT_STRATEGY)
@@ -201,6 +201,9 @@ def _sample(data: bytes | memoryview, count: int) -> bytes:
     """``count`` pieces of :data:`SAMPLE_SIZE` spread evenly over ``data`` (all of it when short)."""
     if len(data) <= SAMPLE_SIZE * count:
         return bytes(data)
+    if count == 1:
+        middle = (len(data) - SAMPLE_SIZE) // 2
+        return bytes(data[middle:middle + SAMPLE_SIZE])
     step = (len(data) - SAMPLE_SIZE) // (count - 1)
     return b"".join(data[i * step:i * step + SAMPLE_SIZE] for i in range(count))
 

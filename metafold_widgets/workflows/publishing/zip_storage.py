@@ -3,7 +3,8 @@
 Images, archives and media in compressed formats gain nothing from deflate and cost the
 most time in it. A file is stored when its name says it is such a format, or when a
 sample from its middle does not get 5% smaller at level 1 (LZW-compressed TIFFs, random
-or encrypted data). Small files are always deflated: there is nothing to save on them.
+or encrypted data). Text formats (tables, notes, code) and small files are always
+deflated without a sample.
 The manifest lists the stored files (``stored_in_zip``), and zip archives follow it.
 """
 from __future__ import annotations
@@ -21,6 +22,10 @@ COMPRESSED_SUFFIXES = frozenset({
     ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub",
     ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac",
 })
+TEXT_SUFFIXES = frozenset({  # formats that always shrink: deflated without a sample
+    ".csv", ".tsv", ".txt", ".md", ".json", ".jsonl", ".xml", ".html", ".htm", ".yaml", ".yml", ".log",
+    ".py", ".r", ".m", ".ipynb", ".tex", ".bib", ".svg", ".ps", ".eps", ".sql", ".ini", ".cfg",
+})
 SAMPLED_FROM = 16 << 10   # files at least this big are sampled when their name does not tell
 SAMPLE_BYTES = 8 << 10
 
@@ -37,9 +42,10 @@ def stored_in_zip(root: str | os.PathLike[str], files: Iterable[tuple[str, int]]
     for relpath, size in files:
         if size < SAMPLED_FROM:
             continue
-        if os.path.splitext(relpath)[1].lower() in COMPRESSED_SUFFIXES:
+        suffix = os.path.splitext(relpath)[1].lower()
+        if suffix in COMPRESSED_SUFFIXES:
             stored.append(relpath)
-        else:
+        elif suffix not in TEXT_SUFFIXES:
             to_sample.append((relpath, size))
     if to_sample:
         with ThreadPoolExecutor(max_workers=workers or default_workers(),
