@@ -95,6 +95,8 @@ def test_the_statement_has_every_section_in_order_and_the_three_files_are_writte
     assert "access is shared with the members of the research group; others may ask the corresponding author" \
         in statement  # no OMERO dataset: no OMERO group named
     assert "- Principal investigator: Dr. Ada Example." in statement
+    assert "- Data availability, written with this package: 4 files (" in statement
+    assert "Data availability: 0 files" not in statement  # the files written with it are counted
     contents = result.data["contents"]
     assert contents["processed_data"]["code_files"] == 1 and contents["raw_data"]["formats"] == {"OME-TIFF": 1,
                                                                                                  "TIF": 1}

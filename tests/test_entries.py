@@ -14,6 +14,7 @@ from metafold_widgets.cli.records import ENTRY_KINDS
 from metafold_widgets.config import ElabftwSettings, Secret
 from metafold_widgets.core.entries import KINDS, entry_folder, entry_kind, parse_entry
 from metafold_widgets.core.markdown_html import MAX_MARKDOWN_CHARS, markdown_to_html
+from metafold_widgets.core.record import record_integration
 from metafold_widgets.errors import InputFileError, TemplateError, UserError
 from metafold_widgets.session import Session
 from metafold_widgets.testing.fake_elabftw import WRITE_KEY
@@ -298,3 +299,12 @@ def test_publishing_needs_an_experiment(tmp_path, answers):
     project = create_project_everywhere(session, load_template("multi-modal-imaging"), answers, tmp_path).path
     with pytest.raises(UserError, match="has no elabFTW experiment"):
         publish_entries(session, project)
+
+
+def test_an_entry_says_where_each_record_is_even_without_a_web_address(linked):
+    _, project, _ = linked
+    record_integration(project, "omero", action="create", result="done", state="done", id=7, url=None)
+    text = new_entry(project, "protocol", now=DAY).read_text()
+    elabftw = read_record(project)["integrations"]["elabftw"]
+    assert f"- elabFTW: [experiment {elabftw['id']}]({elabftw['url']})" in text
+    assert "- OMERO: dataset 7 (no web address configured)" in text and "not linked" not in text

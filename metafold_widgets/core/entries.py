@@ -100,6 +100,8 @@ def entry_facts(record: ProjectRecord, *, date: str, labels: Mapping[str, str] |
         "project": record.name,
         "elabftw_url": record.integration("elabftw").url or "",
         "omero_url": record.integration("omero").url or "",
+        "elabftw_where": _where(record, "elabftw", "experiment"),
+        "omero_where": _where(record, "omero", "dataset"),
         "answers": answers, "labels": dict(labels or {}),
     }
     facts.update(extra or {})
@@ -119,14 +121,24 @@ def _link(label: str, url: str) -> str:
     return f"[{label}]({url})" if url else "not linked"
 
 
+def _where(record: ProjectRecord, system: str, noun: str) -> str:
+    """Where the project's record in ``system`` is: a link, else its id, else why there is none."""
+    state = record.integration(system)
+    if state.done and state.url:
+        return f"[{noun} {state.id}]({state.url})"
+    if state.done:
+        return f"{noun} {state.id} (no web address configured)"
+    return "not used" if state.state == "off" else f"not created yet ({state.state})"
+
+
 def _header(facts: Mapping[str, Any], heading: str) -> list[str]:
     return [
         f"# {heading}: {facts['title']}", "",
         f"- Project: {facts['project_id']} (uid {facts['uid']})",
         f"- Principal investigator: {facts['pi']}",
         f"- Date: {facts['date']}",
-        f"- elabFTW experiment: {_link('open in elabFTW', str(facts.get('elabftw_url') or ''))}",
-        f"- OMERO dataset: {_link('open in OMERO.web', str(facts.get('omero_url') or ''))}",
+        f"- elabFTW: {facts.get('elabftw_where') or _link('open in elabFTW', str(facts.get('elabftw_url') or ''))}",
+        f"- OMERO: {facts.get('omero_where') or _link('open in OMERO.web', str(facts.get('omero_url') or ''))}",
         "",
     ]
 

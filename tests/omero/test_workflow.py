@@ -60,7 +60,8 @@ def test_create_everywhere_makes_the_dataset_and_records_it(conn, template, answ
     provenance = dict(conn.pairs("Dataset", outcome.id, PRODUCT_NS))
     assert provenance["project_uid"] == record["project"]["uid"]
     assert provenance["project_path"] == str(result.path)
-    assert (provenance["template_id"], provenance["template_version"]) == ("multi-modal-imaging", record["template"]["version"])
+    template = ("multi-modal-imaging", record["template"]["version"])
+    assert (provenance["template_id"], provenance["template_version"]) == template
     assert "elabftw_url" not in provenance
     log = (result.path / record["project"]["log"]).read_text().splitlines()
     assert json.loads(log[-1])["system"] == "omero" and json.loads(log[-1])["result"] == "done"

@@ -190,14 +190,17 @@ def _compliance(compliance: Mapping[str, Any]) -> list[str]:
 
 def _contents(contents: Mapping[str, Any]) -> list[str]:
     lines = []
+    generated = contents["data_availability"].get("generated", [])
     for category in ("figures", "raw_data", "processed_data", "metadata_packages", "data_availability"):
         info = contents[category]
+        if category == "data_availability" and generated and not info["files"]:
+            continue  # nothing from the project: the files written with the package follow
         origin = [f"`{s}`" for s in info["from"]] + [f"`{a['folder']}`: {a['what']}" for a in info.get("added", [])]
         lines.append(f"- {category.replace('_', ' ').capitalize()}: {count_files(info['files'])}, "
                      f"{describe_size(info['bytes'])}" + (f" (from {', '.join(origin)})" if origin else "") + ".")
-    generated = contents["data_availability"].get("generated", [])
     if generated:
-        lines.append(f"- Written with this package: {', '.join(f'`{g}`' for g in generated)}.")
+        lines.append(f"- Data availability, written with this package: {count_files(len(generated))} "
+                     f"({', '.join(f'`{g}`' for g in generated)}).")
     lines.append(f"- The project's metadata are in `{PROJECT_FOLDER}/`.")
     return lines
 
