@@ -190,3 +190,16 @@ def test_a_sync_that_replans_keeps_the_body_link_and_the_elabftw_address(session
     assert uid in replanned["elabftw"]["payload"]["body"]
     assert str(project) in replanned["elabftw"]["payload"]["body"]
     assert url in replanned["omero"]["payload"]["description"]
+
+
+def test_cli_sync_no_publish_leaves_the_entries_unpublished(project, fake_elabftw, monkeypatch, capsys):
+    monkeypatch.setenv("ELABFTW_URL", fake_elabftw.url)
+    monkeypatch.setenv("ELABFTW_API_KEY", WRITE_KEY)
+    (project / "05_documentation/daily_notes/day1.md").write_text("# Day 1\n\nCells plated.\n")
+    assert cli.main(["sync", str(project), "--no-publish"]) == 0
+    assert "day1.md" not in capsys.readouterr().out
+    experiment_id = read_record(project)["integrations"]["elabftw"]["id"]
+    assert "Cells plated" not in fake_elabftw.experiment(experiment_id)["body"]
+    assert cli.main(["sync", str(project)]) == 0
+    assert "day1.md" in capsys.readouterr().out
+    assert "Cells plated" in fake_elabftw.experiment(experiment_id)["body"]

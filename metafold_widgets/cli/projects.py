@@ -45,7 +45,8 @@ def add_commands(commands: Any) -> None:
     sync.add_argument("project", help="project folder")
     sync.add_argument("--answers", "-a", help="new answers (YAML/JSON) to apply everywhere")
     sync.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
-    sync.add_argument("--no-attach", action="store_true", help="do not attach protocol/documentation files")
+    sync.add_argument("--no-attach", action="store_true", help="do not attach the documentation folders' files")
+    sync.add_argument("--no-publish", action="store_true", help="do not publish the lab record entries")
     sync.add_argument("--watch", action="store_true", help="keep syncing at an interval until Ctrl-C")
     sync.add_argument("--interval", type=float, default=60.0, help="seconds between syncs with --watch")
     sync.set_defaults(handler=run_sync)
@@ -141,7 +142,8 @@ def run_sync(args: argparse.Namespace) -> int:
         return EXIT_OK
     answers = load_answers(args.answers) if args.answers else None
     with open_session() as session:
-        report = sync_project(session, args.project, answers, dry_run=args.dry_run, attach=not args.no_attach)
+        report = sync_project(session, args.project, answers, dry_run=args.dry_run, attach=not args.no_attach,
+                              publish=not args.no_publish)
     return _report_status(report)
 
 
