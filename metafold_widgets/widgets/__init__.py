@@ -2,9 +2,10 @@
 from .connections import ConnectionPanel
 from .create_app import CreateProjectApp
 from .dashboard import ProjectsDashboard
+from .entries import EntryPanel
 from .form import TemplateForm
 from .progress import ProgressBar
 from .validate_app import ValidateProjectApp
 
-__all__ = ["ConnectionPanel", "CreateProjectApp", "ProgressBar", "ProjectsDashboard", "TemplateForm",
+__all__ = ["ConnectionPanel", "CreateProjectApp", "EntryPanel", "ProgressBar", "ProjectsDashboard", "TemplateForm",
            "ValidateProjectApp"]
