@@ -93,8 +93,8 @@ class TemplateForm(widgets.VBox):
                 heading = widgets.HTML(f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
                                        + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
                                           if item.help_text else ""), style=_HTML_STYLE, layout=PLAIN)
-                section = widgets.VBox([heading, *self._build_items(item.children)], layout=SHOWN)
-                section.add_class("metafold-section")
+                section = widgets.VBox([heading, *self._build_items(item.children)], layout=SHOWN,
+                                       _dom_classes=("metafold-section",))  # given, not added: no second sync
                 self.sections[item.key] = section
                 built.append(section)
             else:
@@ -118,9 +118,8 @@ class TemplateForm(widgets.VBox):
         self.inputs[field.key] = field_input
         label = widgets.HTML(_label_html(field), style=_HTML_STYLE, layout=PLAIN)
         message = widgets.HTML(self._help_html(field), style=_HTML_STYLE, layout=PLAIN)
-        row = widgets.VBox([label, field_input.widget, message], layout=SHOWN)
-        row.add_class("metafold-field")
-        row.add_class(f"metafold-field-{field.key}")
+        row = widgets.VBox([label, field_input.widget, message], layout=SHOWN,
+                           _dom_classes=("metafold-field", f"metafold-field-{field.key}"))
         field_input.observe(partial(self._on_input_change, field.key))
         self.labels[field.key], self.messages[field.key], self.rows[field.key] = label, message, row
         if future is not None:
