@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from metafold_widgets.workflows.archive import create_archive, verify
+from metafold_widgets.workflows.archive import create_archive, verify, write_checksums
 from metafold_widgets.workflows.publishing.parallel_gzip import (
     ParallelGzipWriter,
     deflate_block,
@@ -161,6 +161,28 @@ def test_parallel_zip_is_read_by_zipfile_and_unzip_byte_for_byte(folder, tmp_pat
         [sys.executable, "-m", "zipfile", "-t", str(result.path)]
     assert subprocess.run(checker, capture_output=True).returncode == 0
     assert verify(result.path).ok
+
+
+def test_folder_manifest_names_the_stored_files_and_the_zip_follows_it(folder, tmp_path):
+    checked = write_checksums(folder, {"name": "data"})
+    manifest = json.loads((folder / "MANIFEST.json").read_text())
+    assert manifest["stored_in_zip"] == ["raw/images/cell 01.png", "raw/images/cell 02.tif"]
+    result = create_archive(folder, tmp_path, "zip", digests=checked.digests, trailer=checked.trailer)
+    with zipfile.ZipFile(result.path) as archive:
+        stored = sorted(i.filename.removeprefix("data/") for i in archive.infolist()
+                        if i.compress_type == zipfile.ZIP_STORED and not i.is_dir())
+        assert json.loads(archive.read("data/MANIFEST.json")) == manifest
+    assert stored == manifest["stored_in_zip"]
+
+
+def test_zip_dates_outside_what_zip_can_hold_are_clamped(folder, tmp_path):
+    os.utime(folder / "tables" / "small.csv", (4_500_000_000, 4_500_000_000))  # year 2112
+    os.utime(folder / "tables" / "big.csv", (100_000_000, 100_000_000))  # 1973
+    result = create_archive(folder, tmp_path, "zip")
+    with zipfile.ZipFile(result.path) as archive:
+        assert archive.getinfo("data/tables/small.csv").date_time == (2107, 12, 31, 23, 59, 58)
+        assert archive.getinfo("data/tables/big.csv").date_time == (1980, 1, 1, 0, 0, 0)
+        assert archive.read("data/tables/small.csv") == TEXT[:5000]
 
 
 @pytest.mark.parametrize("fmt", ["tar.gz", "zip"])

@@ -22,6 +22,7 @@ from .parallel_gzip import ParallelGzipWriter
 from .parallel_zip import ParallelZipWriter
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_ZIP_LAST = (2107, 12, 31, 23, 59, 58)  # zip's dates end there
 
 
 class VerifyingReader:
@@ -174,7 +175,7 @@ class ZipWriter(Writer):
                            external_attr=0x10)  # MS-DOS directory flag
 
     def add_file(self, name: str, size: int, info: os.stat_result, reader: VerifyingReader) -> None:
-        date_time = max(tuple(time.localtime(info.st_mtime)[:6]), _ZIP_EPOCH)
+        date_time = min(max(tuple(time.localtime(info.st_mtime)[:6]), _ZIP_EPOCH), _ZIP_LAST)
         member = self.zip.open_member(name, date_time, stat.S_IFREG | stat.S_IMODE(info.st_mode) | 0o400, size=size,
                                       stored=name[len(self.top) + 1:] in self.stored)
         while True:
