@@ -248,3 +248,36 @@ def test_peak_memory_while_archiving_stays_under_a_fixed_cap(tmp_path, fmt):
     probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(root), str(out), fmt],
                            capture_output=True, text=True, check=True)
     assert int(probe.stdout) < 64, f"peak memory grew by {probe.stdout.strip()} MiB"
+
+
+PACKAGE_PROBE = textwrap.dedent("""
+    import resource, sys
+    from metafold_widgets.workflows.package import build_package
+    project, out = sys.argv[1:3]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    build_package(project, out, archive=("tar.gz", "zip"), elabftw_formats=())
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) // 1024)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB and sparse files: Linux")
+def test_peak_memory_while_packaging_stays_under_a_fixed_cap(tmp_path):
+    """A project with 256 MiB of raw images (sparse) is packaged, both archives, with less than 64 MiB more."""
+    from metafold_widgets import create_project, load_template
+
+    answers = {"project_identifier": "IMG202501", "experiment_title": "Heat stress", "principal_investigator": "Ada",
+               "enable_elabftw": False, "enable_omero": False, "research_question": "Why?",
+               "experimental_approach": "Look.", "sample_type": "Live Cells", "sample_preparation_protocol": "v2",
+               "imaging_modality": "Confocal", "microscope_system": "LSM 880", "data_sharing_level": "Group"}
+    (tmp_path / "projects").mkdir()
+    project = create_project(load_template("multi-modal-imaging"), answers, tmp_path / "projects", name="big")
+    with open(project / "03_imaging" / "raw_images" / "condition_1" / "stack.raw", "wb") as handle:
+        handle.truncate(256 << 20)
+    (project / "04_analysis" / "results" / "table.csv").write_bytes(TEXT)
+    out = tmp_path / "out"
+    out.mkdir()
+    probe = subprocess.run([sys.executable, "-c", PACKAGE_PROBE, str(project), str(out)],
+                           capture_output=True, text=True, check=True)
+    assert int(probe.stdout) < 64, f"peak memory grew by {probe.stdout.strip()} MiB"
+    assert len(list(out.glob("*.tar.gz"))) == len(list(out.glob("*.zip"))) == 1
