@@ -386,6 +386,17 @@ def server_call(action: Any, what: str) -> Any:
         raise OmeroError(f"OMERO could not {what} ({type(exc).__name__}: {message})") from None
 
 
+def project_by_id(conn: Any, query: str, object_id: int, what: str) -> list[Any]:
+    """Rows of the projection ``query`` with ``:id`` = ``object_id``, searched in all the user's groups."""
+    import_omero()
+    from omero.sys import ParametersI
+    params = ParametersI()
+    params.addId(int(object_id))
+    ctx = conn.SERVICE_OPTS.copy()
+    ctx.setOmeroGroup("-1")
+    return list(server_call(lambda: conn.getQueryService().projection(query, params, ctx), what) or [])
+
+
 def _rlist_of_strings(values: Iterable[str]) -> Any:
     from omero.rtypes import rlist, rstring
     return rlist([rstring(v) for v in values])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OmeroError
-from .omero import import_omero, server_call
+from .omero import project_by_id, server_call
 
 DATASET_FACTS_HQL = "select ds.name, ds.description, ds.details.group.id from Dataset ds where ds.id = :id"
 _PERMISSIONS_TEXT = re.compile(r"([Rr_-][AaWw_-]){3}")  # Permissions.parseString's pattern
@@ -81,14 +81,7 @@ def read_dataset_access(conn: Any, dataset_id: int) -> DatasetAccess | None:
     Two calls: the dataset's name, description and group (across all groups, ``omero.group``
     -1), then the group, whose ``getDetails().getPermissions()`` are the group's permissions.
     """
-    import_omero()
-    from omero.sys import ParametersI
-    params = ParametersI()
-    params.addId(int(dataset_id))
-    ctx = conn.SERVICE_OPTS.copy()
-    ctx.setOmeroGroup("-1")
-    rows = server_call(lambda: conn.getQueryService().projection(DATASET_FACTS_HQL, params, ctx),
-                       f"read dataset {dataset_id}")
+    rows = project_by_id(conn, DATASET_FACTS_HQL, dataset_id, f"read dataset {dataset_id}")
     if not rows:
         return None
     name, description, group_id = (_unwrap(value) for value in rows[0][:3])

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from .omero import import_omero, server_call
+from .omero import project_by_id
 
 # Pixels p -> p.image -> i.datasetLinks (DatasetImageLink) -> l.parent (Dataset): one row per image.
 # pt: the pixels type enumeration (its value: "uint16"...); f: Image.format, often unset since
@@ -81,15 +81,8 @@ def dataset_size(conn: Any, dataset_id: int) -> DatasetSize:
 
 def dataset_pixels(conn: Any, dataset_id: int) -> list[ImagePixels]:
     """Every image of the dataset with its pixels (one projection query)."""
-    import_omero()
-    from omero.sys import ParametersI
-    params = ParametersI()
-    params.addId(int(dataset_id))
-    ctx = conn.SERVICE_OPTS.copy()
-    ctx.setOmeroGroup("-1")
-    rows = server_call(lambda: conn.getQueryService().projection(DATASET_PIXELS_HQL, params, ctx),
-                       f"read the pixel sizes of dataset {dataset_id}")
-    return [_image(row) for row in rows or []]
+    rows = project_by_id(conn, DATASET_PIXELS_HQL, dataset_id, f"read the pixel sizes of dataset {dataset_id}")
+    return [_image(row) for row in rows]
 
 
 def summarize(dataset_id: int, images: Iterable[ImagePixels]) -> DatasetSize:

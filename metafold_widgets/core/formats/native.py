@@ -8,7 +8,7 @@ import yaml
 from ..conditions import AllOf, AnyOf, Compare, Condition, Not
 from ..fields import Field, Group, readable_label
 from ..folders import FolderTree
-from ..template import CONVENTIONAL_ROLES, Template
+from ..template import CONVENTIONAL_ROLES, Template, default_documentation_folders
 
 _FIELD_DEFAULTS = Field(key="", type="text", label="")
 
@@ -32,6 +32,8 @@ def to_native(template: Template) -> dict[str, Any]:
         data["body"] = [{key: value for key, value in (("title", s.title), ("text", s.text),
                                                        ("placeholder", s.placeholder)) if value}
                         for s in template.body]
+    if template.documentation_folders != default_documentation_folders(template.folders.folders):
+        data["documentation"] = list(template.documentation_folders)
     data["project_name"] = template.project_name
     data["log_folder"] = template.log_folder
     return data
