@@ -105,3 +105,25 @@ def test_planes_measurements_and_results_on_the_images(live_conn) -> None:
     assert annotate_images(live_conn, per_image, namespace=ns).replaced == 1
     readback = dataset_dataframe(live_conn, ref.dataset_id, ns=ns)
     assert float(readback.loc[0, "mean"]) == per_image.loc[0, "mean"]
+
+
+def test_description_size_and_group_permissions_as_the_server_reports_them(live_conn) -> None:
+    """The description set at creation, the pixel-size query and the group permissions read back."""
+    import numpy as np
+
+    from metafold_widgets.adapters.omero_permissions import read_dataset_access
+    from metafold_widgets.adapters.omero_sizes import dataset_size
+    uid = str(uuid.uuid4())
+    name = f"metafold-live-test-{uid[:8]}"
+    ref = adapter.ensure_dataset(live_conn, name, uid=uid, description="Heat stress: where does HSP70 go?")
+    dataset = live_conn.getObject("Dataset", ref.dataset_id)
+    assert dataset.getDescription() == "Heat stress: where does HSP70 go?"
+    planes = [np.zeros((48, 64), dtype=np.uint16) for _ in range(3)]
+    live_conn.createImageFromNumpySeq(iter(planes), f"metafold-live-{uid[:8]}.tif", sizeZ=3, sizeC=1, sizeT=1,
+                                      dataset=dataset)
+    size = dataset_size(live_conn, ref.dataset_id)
+    assert (size.image_count, size.pixel_count, size.size_bytes) == (1, 64 * 48 * 3, 64 * 48 * 3 * 2)
+    access = read_dataset_access(live_conn, ref.dataset_id)
+    assert access is not None and (access.name, access.description) == (name, dataset.getDescription())
+    group = live_conn.getObject("ExperimenterGroup", access.group_id)
+    assert access.permissions.text == str(group.getDetails().getPermissions())
