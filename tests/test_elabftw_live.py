@@ -37,7 +37,7 @@ def test_round_trip_against_the_real_server(client):
     template = load_template("multi-modal-imaging")
     metadata = to_elabftw(template, {"project_identifier": "TST000001", "experiment_title": "Live test",
                                      "sample_type": "Fixed Cells"})
-    marker = f"metafold-project:{uuid.uuid4()}"
+    marker = f"metafold{uuid.uuid4().hex}"
     experiment_id = client.create_experiment("metafold-widgets live test", marker=marker, tags=["metafold-test"],
                                              metadata=metadata)
     client.made.append(experiment_id)
@@ -47,3 +47,29 @@ def test_round_trip_against_the_real_server(client):
     client.merge_metadata_values(experiment_id, {"Project identifier": "TST000002"})
     assert client.get_experiment(experiment_id)["metadata"]["extra_fields"]["Project identifier"]["value"] == \
         "TST000002"
+
+
+def test_entries_steps_status_and_rights_as_the_real_server_keeps_them(client):
+    """What the fake emulates for the lab record: the purifier keeps our section HTML as sent,
+    steps are added and finished once, a status is set by name, and canread/canwrite read back."""
+    from metafold_widgets.workflows.entries import section_html
+    from metafold_widgets.workflows.permissions import elabftw_access
+
+    marker = f"metafold{uuid.uuid4().hex}"
+    experiment_id = client.create_experiment("metafold-widgets live entries test", marker=marker)
+    client.made.append(experiment_id)
+    section = section_html("05_documentation/daily_notes/day1.md",
+                           "# Day 1\n\n- plated **HeLa** cells\n- see <https://example.org/a?b=1&c=2>\n\n"
+                           "| a | b |\n| --- | --- |\n| 1 | <script>x</script> |\n")
+    client.update_experiment(experiment_id, body=section)
+    assert client.get_experiment(experiment_id)["body"] == section
+    step = client.add_step(experiment_id, "Data backed up")
+    client.finish_step(experiment_id, step)
+    [stored] = [s for s in client.steps(experiment_id) if s["id"] == step]
+    assert stored["body"] == "Data backed up" and int(stored["finished"]) == 1
+    status = client.statuses()[0]
+    client.update_experiment(experiment_id, status=status["title"])
+    experiment = client.get_experiment(experiment_id)
+    assert experiment["status_title"] == status["title"]
+    access = elabftw_access(experiment)
+    assert access.read_base in (10, 20, 30, 40, 50) and access.write_base in (10, 20, 30, 40, 50)
