@@ -308,3 +308,19 @@ def test_an_entry_says_where_each_record_is_even_without_a_web_address(linked):
     elabftw = read_record(project)["integrations"]["elabftw"]
     assert f"- elabFTW: [experiment {elabftw['id']}]({elabftw['url']})" in text
     assert "- OMERO: dataset 7 (no web address configured)" in text and "not linked" not in text
+
+
+def test_a_server_that_drops_the_markers_gets_the_section_again_next_time(linked, monkeypatch):
+    """A body whose section links the server did not keep is not recorded as published."""
+    import re
+
+    from metafold_widgets.testing.fake_elabftw import experiments as fake_experiments
+    session, project, fake = linked
+    (project / "05_documentation/daily_notes/day1.md").write_text("# Day 1\n\nCells plated.\n")
+    monkeypatch.setattr(fake_experiments, "purify_body",
+                        lambda release, text: re.sub(r"<a [^>]*>|</a>", "", purify_body(release, text)))
+    first = publish_entries(session, project)
+    assert any("did not keep the section markers" in error for error in first.errors)
+    monkeypatch.undo()
+    again = publish_entries(session, project)
+    assert again.added == ["05_documentation/daily_notes/day1.md"] and not again.errors

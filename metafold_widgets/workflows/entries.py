@@ -259,12 +259,15 @@ def publish_entries(session: Session, project: str | os.PathLike[str], *, dry_ru
             report.errors.append(f"elabFTW: could not update the experiment body: {exc}")
             return report
         kept = str(answer.get("body") or "")
-        for relative, _, _ in todo:
-            if find_section(kept, section_key(relative)) is None:
-                report.errors.append(f"{relative}: elabFTW did not keep the section markers; it will be "
-                                     "appended again next time")
+        lost = [relative for relative, _, _ in todo if find_section(kept, section_key(relative)) is None]
+        report.errors += [f"{relative}: elabFTW did not keep the section markers; it will be appended again "
+                          "next time" for relative in lost]
+    else:
+        lost = []
     if todo:
         _publish_steps(client, experiment_id, todo, known, report)
+    for relative in lost:  # not recorded as published, so that the next run appends it again
+        known[relative]["sha256"] = ""
     if todo:
         record_integration(root, "elabftw", action="publish entries", result="failed" if report.errors else "done",
                            entries=known)
