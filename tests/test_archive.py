@@ -185,12 +185,12 @@ def test_verify_lists_tampered_missing_and_extra_files_in_a_folder(folder, capsy
     (folder / "a.txt").write_text("tampered\n")
     (folder / "raw" / "notes.md").unlink()
     (folder / "raw" / "new.txt").write_text("not listed")
-    report = verify(folder)
+    report = verify(folder, md5=True)
     assert not report.ok
     assert report.mismatched == [("a.txt", "sha256"), ("a.txt", "md5")]
     assert report.missing == ["raw/notes.md"]
     assert report.extra == ["raw/new.txt"]
-    assert cli.main(["verify", str(folder), "-q"]) == 1
+    assert cli.main(["verify", str(folder), "-q", "--md5"]) == 1
     out = capsys.readouterr().out
     assert "MISMATCH  a.txt (sha256)" in out and "MISSING   raw/notes.md" in out and "EXTRA     raw/new.txt" in out
     assert "FAILED: 4 problem(s)" in out
@@ -215,7 +215,7 @@ def test_verify_finds_a_tampered_member_and_a_damaged_archive(folder, tmp_path):
     tampered = tmp_path / "tampered.tar.gz"
     with tarfile.open(tampered, "w:gz") as archive:
         archive.add(unpacked / "data", arcname="data")
-    report = verify(tampered)
+    report = verify(tampered, md5=True)
     assert report.mismatched == [("ünïcode.csv", "sha256"), ("ünïcode.csv", "md5")]
     assert report.missing == ["a.txt"] and report.extra == ["extra.bin"]
     # a flipped byte: the archive no longer matches its own checksum file

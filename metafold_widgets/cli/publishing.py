@@ -26,7 +26,7 @@ def add_commands(commands: Any) -> None:
     package.add_argument("--elabftw-format", action="append", choices=("pdf", "pdfa", "eln", "zip", "json"),
                          help="elabFTW export(s) to include (repeatable; default: pdf and eln)")
     package.add_argument("--no-elabftw-export", action="store_true", help="do not download elabFTW exports")
-    _add_checksum_options(package)
+    _add_checksum_options(package, compresses=True)
     package.add_argument("--json", action="store_true", help="print the package's facts as JSON")
     package.set_defaults(handler=run_package)
 
@@ -36,11 +36,17 @@ def add_commands(commands: Any) -> None:
     archive.add_argument("--out", "-o", help="folder to put the archive in (default: beside the folder)")
     archive.add_argument("--compression-level", type=int, choices=range(0, 10), default=6, metavar="0-9",
                          help="compression level (default 6; 1 is much faster for images)")
-    _add_checksum_options(archive)
+    _add_checksum_options(archive, compresses=True)
     archive.set_defaults(handler=run_archive)
 
-    verify = commands.add_parser("verify", help="re-check a folder or archive against its SHA256SUMS/MD5SUMS")
+    verify = commands.add_parser(
+        "verify", help="re-check a folder or archive against its SHA256SUMS (MD5SUMS too with --md5)",
+        description="Re-hash every listed file and compare it with SHA256SUMS (with MD5SUMS when there is no "
+                    "SHA256SUMS). MD5SUMS must list the same files with well-formed checksums; --md5 recomputes "
+                    "its checksums as well (slower; once SHA-256 matches, an MD5 adds no assurance).")
     verify.add_argument("path", help="folder or archive (.tar.gz, .zip)")
+    verify.add_argument("--md5", "--all", dest="md5", action="store_true",
+                        help="recompute the MD5 of every file too, not only its SHA-256")
     _add_checksum_options(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -60,8 +66,10 @@ def add_commands(commands: Any) -> None:
     importing.set_defaults(handler=run_import_eln)
 
 
-def _add_checksum_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="files checksummed at the same time")
+def _add_checksum_options(parser: argparse.ArgumentParser, compresses: bool = False) -> None:
+    jobs = ("threads that checksum files and compress the archive (default: one per CPU for compression, "
+            "CPUs + 4 for checksums)" if compresses else "files checksummed at the same time (default: CPUs + 4)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help=jobs)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
 
 
@@ -152,7 +160,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     workers = _jobs(args)
     with output.Progress(args.quiet) as progress:
-        report = verify(args.path, workers=workers, progress=progress)
+        report = verify(args.path, workers=workers, progress=progress, md5=args.md5)
     print(report.summary())
     return EXIT_OK if report.ok else EXIT_FAILED
 

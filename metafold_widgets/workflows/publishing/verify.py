@@ -1,9 +1,11 @@
 """Verification of a folder or an archive against the checksum files it carries.
 
-:func:`verify` re-checks every listed file with every checksum file present
-(``SHA256SUMS``, ``MD5SUMS``) and lists each mismatch, missing and extra file; an
-archive's own ``<archive>.sha256`` beside it is checked too. Archive members are read
-once, in order, and checksummed as they stream by.
+:func:`verify` re-checks every listed file with the strongest checksum file present
+(``SHA256SUMS``, else ``MD5SUMS``) and lists each mismatch, missing and extra file. Every
+other checksum file must list the same files with well-formed checksums; ``md5=True``
+recomputes its checksums too (once SHA-256 matches, an MD5 adds no assurance, only
+time). An archive's own ``<archive>.sha256`` beside it is checked too. Archive members are
+read once, in order, and checksummed as they stream by.
 
 What is verified may be hostile. A folder given as a symbolic link is refused (it would
 verify some other folder under this one's name); checksum files must be regular files
@@ -16,6 +18,7 @@ from __future__ import annotations
 import bz2
 import functools
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -24,7 +27,7 @@ import stat
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Callable, Iterator, Mapping
 
 from ...core.bounded import read_bytes
@@ -65,6 +68,7 @@ class VerifyReport:
     target: Path
     checked: int = 0
     checksum_files: list[str] = field(default_factory=list)
+    recomputed: list[str] = field(default_factory=list)
     mismatched: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
@@ -83,20 +87,31 @@ class VerifyReport:
         lines += [f"PROBLEM   {problem}" for problem in self.problems]
         used = ", ".join(self.checksum_files) or "no checksum file"
         if self.ok:
-            lines.append(f"OK: {self.checked} files verified against {used} in {self.target}")
+            lines.append(f"OK: {self.checked} files verified against {used} in {self.target}{self._how()}")
         else:
             count = len(self.mismatched) + len(self.missing) + len(self.extra) + len(self.problems)
-            lines.append(f"FAILED: {count} problem(s) in {self.target} ({self.checked} files checked against {used})")
+            lines.append(f"FAILED: {count} problem(s) in {self.target} ({self.checked} files checked against {used})"
+                         f"{self._how()}")
         return "\n".join(lines)
+
+    def _how(self) -> str:
+        """Which checksums were recomputed, when a checksum file's were not."""
+        kept = [SUMS_FILES[name] for name in SUMS_FILES if SUMS_FILES[name] in self.checksum_files
+                and name not in self.recomputed]
+        if not kept or not self.recomputed:
+            return ""
+        return (f"\n{', '.join(self.recomputed)} recomputed; {', '.join(kept)}: same files listed, checksums "
+                "well-formed, not recomputed (--md5 recomputes them too)")
 
 
 def verify(path: str | os.PathLike[str], *, workers: int | None = None,
-           progress: HashProgress | None = None) -> VerifyReport:
+           progress: HashProgress | None = None, md5: bool = False) -> VerifyReport:
     """Re-check a folder or an archive (``tar.gz``, ``zip``) against its checksum files.
 
-    Every listed file is checked with every checksum file present (``SHA256SUMS``,
-    ``MD5SUMS``); files listed but absent are ``missing``, present but not listed are
-    ``extra``. An archive's ``<archive>.sha256`` beside it is checked too. Raises
+    Every listed file is re-hashed for the strongest checksum file present (``SHA256SUMS``,
+    else ``MD5SUMS``); the other must list the same files with well-formed checksums, and
+    ``md5=True`` recomputes it too. Files listed but absent are ``missing``, present but not
+    listed are ``extra``. An archive's ``<archive>.sha256`` beside it is checked too. Raises
     InputFileError when there is nothing to verify against.
     """
     target = Path(path)
@@ -104,17 +119,17 @@ def verify(path: str | os.PathLike[str], *, workers: int | None = None,
         raise InputFileError(f"{path} is a symbolic link to a folder ({os.path.realpath(target)}); give that folder "
                              "itself, so that what is verified is what is named")
     if target.is_dir():
-        return _verify_folder(target, workers, progress)
+        return _verify_folder(target, workers, progress, md5)
     with open_archive(target) as handle:
         budget = ExpansionBudget(target, os.fstat(handle.fileno()).st_size)
         try:
             if zipfile.is_zipfile(handle):
-                report = _verify_members(target, _zip_members(handle, budget), budget)
+                report = _verify_members(target, _zip_members(handle, budget), budget, md5)
             else:
                 stream = _tar_stream(handle)
                 if stream is None:
                     raise InputFileError(f"{path} is neither a folder nor a tar.gz or zip archive")
-                report = _verify_members(target, _tar_members(stream, budget), None)
+                report = _verify_members(target, _tar_members(stream, budget), None, md5)
         except _DAMAGED as exc:
             return _damaged(target, f"the archive is damaged ({type(exc).__name__}: {exc})")
     _check_sidecar(target, report)
@@ -134,18 +149,18 @@ def _damaged(target: Path, damage: str) -> VerifyReport:
     return report
 
 
-def _verify_folder(folder: Path, workers: int | None, progress: HashProgress | None) -> VerifyReport:
+def _verify_folder(folder: Path, workers: int | None, progress: HashProgress | None, md5: bool) -> VerifyReport:
     root = _checksum_root(folder)
     report = VerifyReport(folder)
-    expected = _expected(root, report)
+    listed_sums = _expected(root, report)
+    expected = _recomputed(listed_sums, md5, report)
     listing = list_files(root, exclude=tuple(SUMS_FILES.values()))
     present = {item.relpath: item for item in listing.files}
-    listed = _safe_names(expected, report)
+    listed = _safe_names(listed_sums, report)
     report.missing = sorted(name for name in listed if name not in present)
     report.extra = sorted(name for name in present if name not in listed)
     to_check = [present[name] for name in sorted(listed) if name in present]
-    algorithms = [name for name in ALGORITHMS if name in expected]
-    digests = hash_files(to_check, algorithms, workers=workers, progress=progress)
+    digests = hash_files(to_check, report.recomputed, workers=workers, progress=progress)
     _compare(expected, {rel: d.digests for rel, d in digests.items()}, report)
     return report
 
@@ -178,6 +193,42 @@ def _expected(root: Path, report: VerifyReport) -> dict[str, dict[str, str]]:
     return expected
 
 
+def _recomputed(listed: Mapping[str, Mapping[str, str]], md5: bool,
+                report: VerifyReport) -> dict[str, Mapping[str, str]]:
+    """The checksum lists to recompute (the strongest, or all with ``md5``); the others are checked.
+
+    A list not recomputed must name the same files as the recomputed ones, each with a checksum
+    of its algorithm's length; what differs is a problem (a listed file left out of one list,
+    or a damaged line, would otherwise go unnoticed).
+    """
+    chosen = [name for name in ALGORITHMS if name in listed]
+    if not md5:
+        chosen = chosen[:1]
+    report.recomputed = chosen
+    names = {name for algorithm in chosen for name in listed[algorithm] if not _unsafe(name)}
+    for algorithm, files in listed.items():
+        for name in sorted(names - files.keys()):
+            report.problems.append(f"{name}: listed in {_others(chosen, algorithm, listed, name)} "
+                                   f"but not in {SUMS_FILES[algorithm]}")
+        if algorithm in chosen:
+            continue
+        length = hashlib.new(algorithm).digest_size * 2
+        for name in sorted(files):
+            if _unsafe(name):
+                continue
+            if name not in names:
+                report.problems.append(f"{name}: listed in {SUMS_FILES[algorithm]} but not in "
+                                       f"{', '.join(SUMS_FILES[a] for a in chosen)}")
+            elif len(files[name]) != length:
+                report.problems.append(f"{name}: {SUMS_FILES[algorithm]} holds a checksum of {len(files[name])} "
+                                       f"hex digits; {algorithm} has {length}")
+    return {algorithm: listed[algorithm] for algorithm in chosen}
+
+
+def _others(chosen: list[str], algorithm: str, listed: Mapping[str, Mapping[str, str]], name: str) -> str:
+    return ", ".join(SUMS_FILES[a] for a in chosen if a != algorithm and name in listed[a])
+
+
 def _safe_names(expected: Mapping[str, Mapping[str, str]], report: VerifyReport) -> set[str]:
     """Every listed name that stays inside the folder; the others are reported as problems."""
     names: set[str] = set()
@@ -191,8 +242,12 @@ def _safe_names(expected: Mapping[str, Mapping[str, str]], report: VerifyReport)
 
 
 def _unsafe(name: str) -> bool:
-    path = PurePosixPath(name)
-    return path.is_absolute() or ".." in path.parts or name.startswith("\\") or bool(_DRIVE.match(name))
+    """True when ``name`` leaves the folder: absolute, a ``..`` part, a Windows root or drive.
+
+    The same answer as ``PurePosixPath(name)`` gives (``is_absolute()``, ``".." in parts``),
+    without building a path object for each of thousands of names.
+    """
+    return (name.startswith(("/", "\\")) or ".." in name.split("/") or bool(_DRIVE.match(name)))
 
 
 def _compare(expected: Mapping[str, Mapping[str, str]], actual: Mapping[str, Mapping[str, str]],
@@ -280,15 +335,17 @@ def _zip_members(handle: IO[bytes], budget: ExpansionBudget) -> Iterator[Member]
                 yield info.filename, "file", functools.partial(archive.open, info), ""
 
 
-def _verify_members(target: Path, members: Iterator[Member], budget: ExpansionBudget | None) -> VerifyReport:
+def _verify_members(target: Path, members: Iterator[Member], budget: ExpansionBudget | None,
+                    md5: bool = False) -> VerifyReport:
     """Verify an archive's members; ``budget`` counts what they give (None when the stream counts already)."""
     report = VerifyReport(target)
-    actual, sums = _read_members(target, members, budget, report)
-    prefix, expected = _archived_sums(target, sums, report)
+    actual, sums = _read_members(target, members, budget, report, md5)
+    prefix, listed_sums = _archived_sums(target, sums, report)
+    expected = _recomputed(listed_sums, md5, report)
     start = f"{prefix}/" if prefix else ""
     present = {name[len(start):]: digests for name, digests in actual.items() if name.startswith(start)}
     report.extra = sorted(name for name in actual if not name.startswith(start))
-    listed = _safe_names(expected, report)
+    listed = _safe_names(listed_sums, report)
     report.missing = sorted(name for name in listed if name not in present)
     report.extra += sorted(name for name in present if name not in listed)
     _compare(expected, {name: digests for name, digests in present.items() if name in listed}, report)
@@ -296,12 +353,15 @@ def _verify_members(target: Path, members: Iterator[Member], budget: ExpansionBu
 
 
 def _read_members(target: Path, members: Iterator[Member], budget: ExpansionBudget | None,
-                  report: VerifyReport) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
+                  report: VerifyReport, md5: bool = False) -> tuple[dict[str, dict[str, str]], dict[str, bytes]]:
     """``({member: checksums}, {checksum file member: content})``; unsafe and odd members are problems.
 
     Every file member is read to its end, even an unsafe one (its bytes are only counted),
-    so that a tar stream moves on to the next header without a skip of its own.
+    so that a tar stream moves on to the next header without a skip of its own. Members are
+    hashed with every algorithm until a ``SHA256SUMS`` has gone by (metafold's archives put
+    their checksum files first), then, unless ``md5``, with SHA-256 alone.
     """
+    algorithms: tuple[str, ...] = ALGORITHMS
     actual: dict[str, dict[str, str]] = {}
     sums: dict[str, bytes] = {}
     for raw_name, kind, opener, problem in members:
@@ -321,9 +381,11 @@ def _read_members(target: Path, members: Iterator[Member], budget: ExpansionBudg
             elif _is_sums_file(name):
                 sums[name] = read_capped(stream, manifest.MAX_SUMS_BYTES, archive=target, member=name,
                                          budget=budget)
+                if not md5 and name.rpartition("/")[2] == SUMS_FILES["sha256"]:
+                    algorithms = ("sha256",)
             else:
                 actual[name] = read_member(stream, archive=target, member=name, budget=budget,
-                                           algorithms=ALGORITHMS)
+                                           algorithms=algorithms)
     return actual, sums
 
 
