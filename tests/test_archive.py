@@ -36,6 +36,7 @@ from metafold_widgets.core.checksums import (
 from metafold_widgets.errors import InputFileError, UserError
 from metafold_widgets.workflows.archive import ArchiveExistsError, create_archive, verify, write_checksums
 from metafold_widgets.workflows.publishing import archive as archive_module
+from metafold_widgets.workflows.publishing import archive_pass
 
 needs_coreutils = pytest.mark.skipif(not (shutil.which("sha256sum") and shutil.which("md5sum")),
                                      reason="GNU coreutils sha256sum/md5sum are not installed")
@@ -263,40 +264,47 @@ def test_file_changed_between_listing_and_hashing(folder):
     assert caught.value.path == str(folder / "a.txt")
 
 
+def change_while_read(monkeypatch, relpath: str, change) -> None:
+    """Make ``change(path)`` happen once the archive has begun reading the file ``relpath``."""
+    real = archive_pass.read_once
+
+    def reading(item, start, algorithms):
+        def started(info, first):
+            if item.relpath == relpath:
+                change(item.path)
+            return start(info, first)
+        return real(item, started, algorithms)
+
+    monkeypatch.setattr(archive_pass, "read_once", reading)
+
+
 @pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
-def test_file_changed_after_hashing_stops_the_archive(folder, tmp_path, monkeypatch, fmt):
-    real = archive_module.hash_files
+def test_file_changed_while_archived_stops_the_archive(folder, tmp_path, monkeypatch, fmt):
+    def same_size_and_mtime(path):
+        info = os.stat(path)
+        data = bytearray(path.read_bytes())
+        data[-100] ^= 0xFF  # same size...
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # ...and the same mtime
 
-    def hash_then_change(*args, **kwargs):
-        digests = real(*args, **kwargs)
-        target = folder / "raw" / "day 1" / "image 01.tif"
-        data = bytearray(target.read_bytes())
-        data[100] ^= 0xFF  # same size...
-        target.write_bytes(bytes(data))
-        os.utime(target, ns=(digests["raw/day 1/image 01.tif"].mtime_ns,) * 2)  # ...and the same mtime
-        return digests
-
-    monkeypatch.setattr(archive_module, "hash_files", hash_then_change)
-    with pytest.raises(FileChangedError, match="changed after it was checksummed") as caught:
+    change_while_read(monkeypatch, "raw/day 1/image 01.tif", same_size_and_mtime)
+    with pytest.raises(FileChangedError, match="changed while it was being read") as caught:
         create_archive(folder, tmp_path, fmt)
     assert caught.value.path.endswith("image 01.tif")
     assert not (tmp_path / f"data.{fmt}").exists() and not (tmp_path / f"data.{fmt}.sha256").exists()
     assert leftovers(tmp_path) == []
 
 
-def test_file_that_grows_after_hashing_stops_the_archive(folder, tmp_path, monkeypatch):
-    real = archive_module.hash_files
-
-    def hash_then_grow(*args, **kwargs):
-        digests = real(*args, **kwargs)
-        with open(folder / "a.txt", "a") as handle:
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_file_that_grows_while_archived_stops_the_archive(folder, tmp_path, monkeypatch, fmt):
+    def grow(path):
+        with open(path, "a") as handle:
             handle.write("grown")
-        return digests
 
-    monkeypatch.setattr(archive_module, "hash_files", hash_then_grow)
+    change_while_read(monkeypatch, "a.txt", grow)
     with pytest.raises(FileChangedError, match="a.txt"):
-        create_archive(folder, tmp_path)
-    assert not (tmp_path / "data.tar.gz").exists() and leftovers(tmp_path) == []
+        create_archive(folder, tmp_path, fmt)
+    assert not (tmp_path / f"data.{fmt}").exists() and leftovers(tmp_path) == []
 
 
 def test_unreadable_file_gives_a_clear_error(folder, tmp_path, monkeypatch):

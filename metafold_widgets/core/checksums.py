@@ -325,6 +325,95 @@ def _read_big(fd: int, item: ListedFile, hashers: list, counter: _Counter) -> in
             counter.add(count, item.relpath)
 
 
+ChunkConsumer = Callable[[memoryview], None]
+FileStart = Callable[[os.stat_result, memoryview], ChunkConsumer]
+"""``start(info, first_chunk)``: begin a file's archive members; returns what takes its further chunks."""
+
+
+def read_once(item: ListedFile, start: FileStart, algorithms: Sequence[str] = ALGORITHMS) -> FileDigest:
+    """Read ``item`` once, hand its bytes on and checksum the same bytes.
+
+    Archives are written from exactly the bytes that are checksummed, so each file is read
+    once. ``start(info, first)`` gets the open file's ``fstat`` and its first
+    ``min(size, BUFFER_SIZE)`` bytes (what :func:`first_span` says; empty for an empty
+    file) and returns the consumer of the following chunks. A chunk is valid only during
+    the call (the buffer is reused). The file must be what the listing saw before and after
+    it is read (size, modification time, status change time; the path still the same
+    inode): a file that changes while it is read raises FileChangedError, and the caller
+    drops what it wrote.
+    Errors from ``start`` or the consumer (a full disk) pass through as they are.
+    """
+    hashers = [hashlib.new(name) for name in algorithms]
+    try:
+        fd = os.open(item.path, _READ_FLAGS)
+    except OSError as exc:
+        raise _unreadable(item.path, exc) from None
+    try:
+        before = _fstat(fd, item)
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(str(item.path), before.st_mode)
+        _same_as_listed(item, before, "since it was listed")
+        view = memoryview(_buffer())
+        read = 0
+        consume: ChunkConsumer | None = None
+        while True:
+            want = min(len(view), item.size + 1 - read)  # one byte more at the end: a file that grew is noticed
+            count = _read_full(fd, view[:want], item)
+            chunk = view[:min(count, item.size - read)]
+            for hasher in hashers:
+                hasher.update(chunk)
+            if consume is None:
+                consume = start(before, chunk)
+            elif chunk:
+                consume(chunk)
+            read += count
+            if count < want or read > item.size:
+                break
+        after = _fstat(fd, item)
+    finally:
+        os.close(fd)
+    if read != item.size:
+        raise FileChangedError(item.path, f"changed while it was being read ({item.size} bytes listed, at least "
+                                          f"{read} read); run again when nothing writes to the folder")
+    _same_as_listed(item, after, "while it was being read")
+    now = _stat(str(item.path), follow=True)
+    if (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_dev, item.size,
+                                                                   item.mtime_ns):
+        raise FileChangedError(item.path, "was replaced while it was being read; run again when nothing writes "
+                                          "to the folder")
+    if now.st_ctime_ns != before.st_ctime_ns:  # written to, even with its size and modification time put back
+        raise FileChangedError(item.path, "changed while it was being read (its status change time differs); run "
+                                          "again when nothing writes to the folder")
+    digests = {name: hasher.hexdigest() for name, hasher in zip(algorithms, hashers, strict=True)}
+    return FileDigest(item.relpath, item.size, item.mtime_ns, digests)
+
+
+def first_span(size: int) -> int:
+    """How many bytes of a file of ``size`` bytes :func:`read_once` hands over first."""
+    return min(size, BUFFER_SIZE)
+
+
+def _fstat(fd: int, item: ListedFile) -> os.stat_result:
+    try:
+        return os.fstat(fd)
+    except OSError as exc:
+        raise _unreadable(item.path, exc) from None
+
+
+def _read_full(fd: int, view: memoryview, item: ListedFile) -> int:
+    """Fill ``view`` (fewer bytes only at the end of the file); short reads are read on."""
+    filled = 0
+    while filled < len(view):
+        try:
+            count = os.readv(fd, [view[filled:]])
+        except OSError as exc:
+            raise _unreadable(item.path, exc) from None
+        if not count:
+            break
+        filled += count
+    return filled
+
+
 def _same_as_listed(item: ListedFile, info: os.stat_result, when: str) -> None:
     if info.st_size != item.size or info.st_mtime_ns != item.mtime_ns:
         raise FileChangedError(item.path, f"changed {when} (size or modification time differ); run again "

@@ -4,25 +4,22 @@
 three trailer files first (see :mod:`.manifest`), and writes ``<archive>.sha256`` beside it
 (``sha256sum -c`` checks the archive itself). The archive is a staged write: a failure (a
 file that changed, a full disk) never leaves a partial archive under the final name. Each
-file is checksummed before it is added and again while it is added: a file that changes in
-between is reported, never archived.
+file is read once: its checksums are computed from the bytes that go into the archive
+(:mod:`.archive_pass`), and a file that changes while it is read is reported, never archived.
 """
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ...core.atomic import staged_file
-from ...core.checksums import ALGORITHMS, FileDigest, HashProgress, Listing, hash_files, list_files
+from ...core.checksums import ALGORITHMS, FileDigest, HashProgress, Listing, list_files
+from ...core.timestamps import utc_now
 from ...errors import ArchiveExistsError, UserError
-from .archive_writers import TarWriter, Writer, ZipWriter
-from .manifest import TRAILER_FILES, build_trailer, zip_stored_files
-from .zip_storage import stored_in_zip
+from .archive_pass import ArchiveSet, appeared
+from .manifest import TRAILER_FILES, build_trailer, trailer_bound, zip_stored_files
 
 ARCHIVE_FORMATS = ("tar.gz", "zip")
 SIDECAR_SUFFIX = ".sha256"
@@ -39,11 +36,6 @@ class ArchiveResult:
     total_size: int
     sha256: str
     checksum_file: Path
-
-
-def appeared(target: Path) -> ArchiveExistsError:
-    """The error for an archive whose name was taken while it was being written."""
-    return ArchiveExistsError(f"{target} appeared while it was being written; nothing was replaced")
 
 
 def check_free(*paths: Path, advice: str = "choose another --out folder") -> None:
@@ -67,10 +59,12 @@ def create_archive(folder: str | os.PathLike[str], dest: str | os.PathLike[str] 
                    compresslevel: int = DEFAULT_COMPRESSLEVEL) -> ArchiveResult:
     """Pack ``folder`` into ``<dest>/<folder name>.tar.gz`` (or ``.zip``) with manifest and checksums.
 
-    ``dest`` defaults to the folder's parent. ``digests`` and ``trailer`` (from
-    :func:`.manifest.write_checksums` on the same, unchanged files) save hashing everything
-    again. Compression runs on ``workers`` threads (default: one per CPU); a zip stores the
-    files the manifest lists as ``stored_in_zip`` as they are. Raises ArchiveExistsError,
+    ``dest`` defaults to the folder's parent. Each file is read once, its checksums computed
+    from the bytes archived. With ``digests`` and ``trailer`` (from
+    :func:`.manifest.write_checksums` on the same, unchanged files) the archive holds that
+    trailer, and a file whose content no longer matches its digest is an error. Compression
+    runs on ``workers`` threads (default: one per CPU); a zip stores the files the manifest
+    lists as ``stored_in_zip`` as they are. Raises ArchiveExistsError,
     FileProblem (changed, unreadable, unsafe link) or DiskFullError; nothing is left under
     the final name when it fails.
     """
@@ -78,23 +72,37 @@ def create_archive(folder: str | os.PathLike[str], dest: str | os.PathLike[str] 
     sidecar = target.with_name(target.name + SIDECAR_SUFFIX)
     check_free(target, sidecar)
     listing = list_files(source, exclude=TRAILER_FILES)
-    if digests is None or not _same_files(listing, digests):
-        digests, trailer = hash_files(listing.files, algorithms, workers=workers, progress=progress), None
-    if trailer is None:
-        trailer = build_trailer(digests, {"name": source.resolve().name, **(about or {})}, algorithms, root=source)
-    stored = zip_stored_files(trailer) if fmt == "zip" else None
-    if stored is None and fmt == "zip":
-        stored = stored_in_zip(source, ((d.relpath, d.size) for d in digests.values()), workers)
-    writer = partial(TarWriter if fmt == "tar.gz" else ZipWriter, top=source.resolve().name,
-                     compresslevel=compresslevel, workers=workers, stored=stored or ())
-    digest = _write_archive(target, writer, listing, digests, trailer, progress)
+    top = source.resolve().name
+    about = {"name": top, **(about or {})}
+    given = trailer if trailer is not None and digests is not None and _same_files(listing, digests) else None
+    when = utc_now()
+    bound = ({name: len(content) for name, content in given.items()} if given is not None else
+             trailer_bound(((f.relpath, f.size) for f in listing.files), about, algorithms, when=when))
+    with ArchiveSet([(target, fmt)], top=top, compresslevel=compresslevel, workers=workers, algorithms=algorithms,
+                    progress=progress, stored=zip_stored_files(given) if given is not None else None) as archives:
+        archives.open(bound)
+        archives.add_folders(listing.folders)
+        found = archives.add_files(listing.files, expected=digests if given is not None else None)
+        if given is None:
+            given = build_trailer(found, about, algorithms, stored=archives.stored, when=when)
+        archives.finish(given)
+    digest = archives.sha256[target]
+    write_sidecars([(target, digest)])
+    return ArchiveResult(target, fmt, len(found), sum(d.size for d in found.values()), digest, sidecar)
+
+
+def write_sidecars(archives: Sequence[tuple[Path, str]]) -> None:
+    """``<archive>.sha256`` beside each archive (``sha256sum -c`` reads it); an archive without one is removed."""
+    written = 0
     try:
-        with staged_file(sidecar, exists_error=appeared) as handle:
-            handle.write(f"{digest}  {target.name}\n".encode("utf-8"))
+        for target, digest in archives:
+            with staged_file(target.with_name(target.name + SIDECAR_SUFFIX), exists_error=appeared) as handle:
+                handle.write(f"{digest}  {target.name}\n".encode("utf-8"))
+            written += 1
     except BaseException:
-        target.unlink(missing_ok=True)  # an archive without its checksum file is not finished
+        for target, _ in archives[written:]:  # an archive without its checksum file is not finished
+            target.unlink(missing_ok=True)
         raise
-    return ArchiveResult(target, fmt, len(digests), sum(d.size for d in digests.values()), digest, sidecar)
 
 
 def _source_and_target(folder: str | os.PathLike[str], fmt: str,
@@ -118,45 +126,3 @@ def _same_files(listing: Listing, digests: Mapping[str, FileDigest]) -> bool:
         if known is None or known.size != item.size or known.mtime_ns != item.mtime_ns:
             return False
     return True
-
-
-class _Sink(io.RawIOBase):
-    """The archive's bytes go to a file descriptor through ``os.write``, hashed on the way."""
-
-    def __init__(self, fd: int):
-        super().__init__()
-        self.fd = fd
-        self.position = 0
-        self.sha256 = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.sha256.update(view)
-        size = len(view)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        self.position += size
-        return size
-
-    def tell(self) -> int:
-        return self.position
-
-
-def _write_archive(target: Path, make_writer: Callable[[_Sink], Writer], listing: Listing,
-                   digests: Mapping[str, FileDigest], trailer: Mapping[str, bytes],
-                   progress: HashProgress | None) -> str:
-    """Write the archive as a staged file with the writer ``make_writer`` gives; returns its SHA-256."""
-    with staged_file(target, exists_error=appeared) as handle:
-        sink = _Sink(handle.fileno())
-        writer = make_writer(sink)
-        try:
-            writer.write_all(listing, digests, trailer, progress)
-        except BaseException:
-            writer.abort()  # no end record written later, by a finalizer, to a closed descriptor
-            sink.fd = -1
-            raise
-    return sink.sha256.hexdigest()

@@ -16,12 +16,13 @@ at most :data:`MAX_SUMS_BYTES` of it.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..._version import __version__
 from ...core.atomic import write_atomic
@@ -41,7 +42,7 @@ from ...core.checksums import (
 from ...core.record import to_json
 from ...core.timestamps import utc_now
 from ...errors import InputFileError
-from .zip_storage import stored_in_zip
+from .zip_storage import stored_in_zip, zip_candidates
 
 MANIFEST_FILE = "MANIFEST.json"
 MANIFEST_FORMAT = "metafold-manifest"
@@ -61,17 +62,20 @@ class ChecksummedFolder:
 
 
 def build_trailer(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
-                  algorithms: Sequence[str] = ALGORITHMS, *,
-                  root: str | os.PathLike[str] | None = None) -> dict[str, bytes]:
+                  algorithms: Sequence[str] = ALGORITHMS, *, root: str | os.PathLike[str] | None = None,
+                  stored: Sequence[str] | None = None, when: str | None = None) -> dict[str, bytes]:
     """The manifest and checksum files (name -> content) for files with these ``digests``.
 
     ``about`` adds to the manifest: ``name``, ``description``, ``created_by`` (default:
-    the login name) and anything else worth keeping (e.g. the project's uid). With the
-    folder's ``root``, the manifest also lists the files a zip archive stores without
-    compressing them again (``stored_in_zip``, see :mod:`.zip_storage`).
+    the login name) and anything else worth keeping (e.g. the project's uid). The manifest
+    also lists the files a zip archive stores without compressing them again
+    (``stored_in_zip``, see :mod:`.zip_storage`): ``stored`` when given (decided while the
+    files were read for an archive), else sampled from the folder's ``root`` when given.
+    ``when`` (default: now) is the manifest's time.
     """
-    stored = None if root is None else stored_in_zip(root, ((rel, d.size) for rel, d in digests.items()))
-    manifest_bytes = to_json(manifest_data(digests, about, algorithms, stored=stored)).encode("utf-8")
+    if stored is None and root is not None:
+        stored = stored_in_zip(root, ((rel, d.size) for rel, d in digests.items()))
+    manifest_bytes = to_json(manifest_data(digests, about, algorithms, stored=stored, when=when)).encode("utf-8")
     manifest_digests = hash_bytes(manifest_bytes, algorithms)
     trailer = {MANIFEST_FILE: manifest_bytes}
     for name in algorithms:
@@ -82,14 +86,15 @@ def build_trailer(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | 
 
 
 def manifest_data(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | None = None,
-                  algorithms: Sequence[str] = ALGORITHMS, *, stored: Sequence[str] | None = None) -> dict[str, Any]:
+                  algorithms: Sequence[str] = ALGORITHMS, *, stored: Sequence[str] | None = None,
+                  when: str | None = None) -> dict[str, Any]:
     """The manifest's content: what, who, when, file count, total size, every file (and the zip-stored ones)."""
     info = dict(about or {})
     what = {"name": info.pop("name", None), "description": info.pop("description", None), **info}
     who = {"created_by": what.pop("created_by", None) or login_name(), "tool": f"metafold-widgets {__version__}"}
     files = [{"path": rel, "size": d.size, **{name: d.digests[name] for name in algorithms}}
              for rel, d in sorted(digests.items())]
-    data = {"format": MANIFEST_FORMAT, "format_version": 1, "what": what, "who": who, "when": utc_now(),
+    data = {"format": MANIFEST_FORMAT, "format_version": 1, "what": what, "who": who, "when": when or utc_now(),
             "file_count": len(files), "total_size": sum(d.size for d in digests.values()),
             "checksum_files": {name: SUMS_FILES[name] for name in algorithms},
             "verify": [f"{'sha256sum' if name == 'sha256' else name + 'sum'} -c {SUMS_FILES[name]}"
@@ -98,6 +103,27 @@ def manifest_data(digests: Mapping[str, FileDigest], about: Mapping[str, Any] | 
     if stored is not None:
         data["stored_in_zip"] = sorted(stored)
     return data
+
+
+def trailer_bound(files: Iterable[tuple[str, int | None]], about: Mapping[str, Any] | None = None,
+                  algorithms: Sequence[str] = ALGORITHMS, *, stored: Sequence[str] | None = None,
+                  when: str | None = None) -> dict[str, int]:
+    """The largest size each trailer file can have for ``files`` (``(relpath, size or None when unknown)``).
+
+    Digests have a fixed length, so only what is not known yet can make the real files
+    shorter: unknown sizes (counted as 19 digits) and, unless ``stored`` is given, the
+    files zip archives store (counted as every candidate of :func:`.zip_storage.zip_candidates`).
+    An archive reserves this room for the trailer before it reads the files.
+    """
+    items = [(rel, size) for rel, size in files]
+    unknown = 10 ** 18
+    placeholders = {rel: FileDigest(rel, unknown if size is None else size, 0,
+                                    {name: "0" * hashlib.new(name).digest_size * 2 for name in algorithms})
+                    for rel, size in items}
+    if stored is None:
+        stored = zip_candidates((rel, unknown if size is None else size) for rel, size in items)
+    trailer = build_trailer(placeholders, about, algorithms, stored=stored, when=when or utc_now())
+    return {name: len(content) for name, content in trailer.items()}
 
 
 def zip_stored_files(trailer: Mapping[str, bytes]) -> list[str] | None:

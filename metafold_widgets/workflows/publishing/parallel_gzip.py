@@ -191,21 +191,30 @@ def segment_level(segment: bytes | memoryview, level: int) -> int:
 
 def shrinks(data: bytes | memoryview) -> bool:
     """Whether ``data`` gets at least 5% smaller at level 1, judged on a few samples spread over it."""
-    sample = _sample(data, SAMPLES)
+    return sample_shrinks(_sample(data, SAMPLES))
+
+
+def sample_shrinks(sample: bytes) -> bool:
+    """Whether ``sample`` (what :func:`sample_spans` picks) gets at least 5% smaller at level 1."""
     if len(sample) < 64:
         return True  # too little to judge; deflate costs nothing here
     return _raw_size(sample, 1, zlib.Z_DEFAULT_STRATEGY) < SHRINK_RATIO * len(sample)
 
 
+def sample_spans(length: int, count: int = SAMPLES) -> list[tuple[int, int]]:
+    """``(start, end)`` of the ``count`` pieces of :data:`SAMPLE_SIZE` spread evenly over ``length`` bytes."""
+    if length <= SAMPLE_SIZE * count:
+        return [(0, length)]
+    if count == 1:
+        middle = (length - SAMPLE_SIZE) // 2
+        return [(middle, middle + SAMPLE_SIZE)]
+    step = (length - SAMPLE_SIZE) // (count - 1)
+    return [(i * step, i * step + SAMPLE_SIZE) for i in range(count)]
+
+
 def _sample(data: bytes | memoryview, count: int) -> bytes:
     """``count`` pieces of :data:`SAMPLE_SIZE` spread evenly over ``data`` (all of it when short)."""
-    if len(data) <= SAMPLE_SIZE * count:
-        return bytes(data)
-    if count == 1:
-        middle = (len(data) - SAMPLE_SIZE) // 2
-        return bytes(data[middle:middle + SAMPLE_SIZE])
-    step = (len(data) - SAMPLE_SIZE) // (count - 1)
-    return b"".join(data[i * step:i * step + SAMPLE_SIZE] for i in range(count))
+    return b"".join(data[start:end] for start, end in sample_spans(len(data), count))
 
 
 def _raw_size(data: bytes, level: int, strategy: int) -> int:
@@ -218,15 +227,20 @@ class ParallelGzipWriter:
 
     ``sink`` receives the compressed bytes in order. ``close()`` writes the trailer (it
     does not close ``sink``); ``abort()`` stops without writing more.
+
+    With ``raw``, only the deflate data is written (no gzip header, no trailer): the body of
+    a gzip member whose head and trailer the caller writes (see :mod:`.tar_head`).
     """
 
     def __init__(self, sink: Any, *, level: int = 6, workers: int | None = None, filename: str = "",
-                 mtime: int = 0, block_size: int = BLOCK_SIZE):
+                 mtime: int = 0, block_size: int = BLOCK_SIZE, raw: bool = False):
         count = workers or default_workers()
         self.pool = compression_pool(count)
         self.output = OrderedOutput(sink.write, max_pending=2 * count + 2)
         self.stream = DeflateStream(self.output, self.pool, level, block_size)
-        self.output.put(gzip_header(filename, mtime, level))
+        self.raw = raw
+        if not raw:
+            self.output.put(gzip_header(filename, mtime, level))
         self.closed = False
 
     def write(self, data: Any) -> int:
@@ -246,7 +260,8 @@ class ParallelGzipWriter:
         self.closed = True
         try:
             self.stream.finish()
-            self.output.put(struct.pack("<II", self.stream.crc & 0xFFFFFFFF, self.stream.size & 0xFFFFFFFF))
+            if not self.raw:
+                self.output.put(struct.pack("<II", self.stream.crc & 0xFFFFFFFF, self.stream.size & 0xFFFFFFFF))
             self.output.drain()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
@@ -268,3 +283,58 @@ def gzip_header(filename: str, mtime: int, level: int) -> bytes:
     extra = 2 if level == 9 else 4 if level == 1 else 0
     header = struct.pack("<BBBBIBB", 0x1F, 0x8B, 8, flags, mtime & 0xFFFFFFFF, extra, _GZIP_OS_UNKNOWN)
     return header + (name + b"\0" if name else b"")
+
+
+_STORED_MAX = 0xFFFF  # bytes in one stored deflate block
+
+
+def stored_deflate(data: bytes) -> bytes:
+    """``data`` as non-final stored deflate blocks: its exact length is known in advance
+    (:func:`stored_deflate_size`), and a deflate stream may go on right after it."""
+    parts = []
+    for start in range(0, len(data), _STORED_MAX):
+        block = data[start:start + _STORED_MAX]
+        parts.append(struct.pack("<BHH", 0, len(block), len(block) ^ 0xFFFF) + block)
+    return b"".join(parts)
+
+
+def stored_deflate_size(size: int) -> int:
+    """The length of :func:`stored_deflate` of ``size`` bytes."""
+    return size + 5 * -(-size // _STORED_MAX)
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's crc32_combine)."""
+    if length2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)
+        if length2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = _gf2_square(even)
+        if length2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return (crc1 ^ crc2) & 0xFFFFFFFF
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    total, index = 0, 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[index]
+        vector >>= 1
+        index += 1
+    return total
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, row) for row in matrix]

@@ -6,14 +6,16 @@ stored as they are. Everything is written in order through one bounded queue, so
 is written sequentially (no seeking back) and memory stays fixed: every member's CRC-32 and
 sizes follow its data in a data descriptor, as zip allows, and the central directory
 repeats them at the end. Zip64 records are written when a member, an offset or the count
-needs them. ``zipfile``, Info-ZIP's ``unzip`` and every common tool read the result.
+needs them. The central directory may list members in another order than their data
+(the checksum files first, though written last). ``zipfile``, Info-ZIP's ``unzip`` and
+every common tool read the result.
 """
 from __future__ import annotations
 
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from .parallel_gzip import BLOCK_SIZE, DeflateStream, OrderedOutput, compression_pool, default_workers
 
@@ -98,6 +100,7 @@ class ParallelZipWriter:
         self.level = level
         self.block_size = block_size
         self.entries: list[_Entry] = []
+        self._first: list[bytes] = []
         self.closed = False
 
     def open_member(self, name: str, date_time: tuple[int, ...], mode: int, *, size: int = 0,
@@ -118,11 +121,16 @@ class ParallelZipWriter:
             member.write(data)
         member.close()
 
-    def close(self) -> None:
-        """Write the central directory and its end records after every member."""
+    def close(self, first: Sequence[str] = ()) -> None:
+        """Write the central directory and its end records after every member.
+
+        The members named in ``first`` are listed first (in that order), wherever their
+        data is: zip readers list and extract members in the central directory's order.
+        """
         if self.closed:
             return
         self.closed = True
+        self._first = [_encode(name)[0] for name in first]
         try:
             self.output.put(self._directory)
             self.output.drain()
@@ -137,7 +145,9 @@ class ParallelZipWriter:
 
     def _directory(self) -> bytes:
         start = self.output.position
-        directory = b"".join(central_header(entry) for entry in self.entries)
+        rank = {name: number for number, name in enumerate(self._first)}
+        entries = sorted(self.entries, key=lambda entry: rank.get(entry.name, len(rank)))  # stable: others keep order
+        directory = b"".join(central_header(entry) for entry in entries)
         return directory + end_records(len(self.entries), start, len(directory))
 
 

@@ -1,10 +1,12 @@
 """Which files a zip archive stores as they are instead of compressing them again.
 
 Images, archives and media in compressed formats gain nothing from deflate and cost the
-most time in it. A file is stored when its name says it is such a format, or when a
-sample from its middle does not get 5% smaller at level 1 (LZW-compressed TIFFs, random
-or encrypted data). Text formats (tables, notes, code) and small files are always
-deflated without a sample.
+most time in it. A file is stored when its name says it is such a format, or when
+samples from its first MiB do not get 5% smaller at level 1 (LZW-compressed TIFFs, random
+or encrypted data): the bytes an archive has read when it must choose, so a file is read
+once whether the choice is made while archiving (:func:`zip_stores`) or for a folder's
+manifest beforehand (:func:`stored_in_zip`, which reads only the samples). Text formats
+(tables, notes, code) and small files are always deflated without a sample.
 The manifest lists the stored files (``stored_in_zip``), and zip archives follow it.
 """
 from __future__ import annotations
@@ -14,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
-from .parallel_gzip import default_workers, shrinks
+from ...core.checksums import first_span
+from .parallel_gzip import default_workers, sample_shrinks, sample_spans, shrinks
 
 COMPRESSED_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".gif", ".webp", ".jp2", ".j2k", ".jxl", ".heic", ".heif", ".avif",
@@ -27,7 +30,27 @@ TEXT_SUFFIXES = frozenset({  # formats that always shrink: deflated without a sa
     ".py", ".r", ".m", ".ipynb", ".tex", ".bib", ".svg", ".ps", ".eps", ".sql", ".ini", ".cfg",
 })
 SAMPLED_FROM = 16 << 10   # files at least this big are sampled when their name does not tell
-SAMPLE_BYTES = 8 << 10
+
+
+def zip_stores(relpath: str, size: int, first: bytes | memoryview) -> bool:
+    """Whether a zip stores this file as it is; ``first``: its first ``first_span(size)`` bytes."""
+    verdict = _by_name(relpath, size)
+    return not shrinks(first) if verdict is None else verdict
+
+
+def zip_candidates(files: Iterable[tuple[str, int]]) -> list[str]:
+    """The relative paths among ``files`` (``(relpath, size)``) that a zip may store: all but small and text files."""
+    return sorted(relpath for relpath, size in files if _by_name(relpath, size) is not False)
+
+
+def _by_name(relpath: str, size: int) -> bool | None:
+    """True/False when the size or the name decides; None when a sample must."""
+    if size < SAMPLED_FROM:
+        return False
+    suffix = os.path.splitext(relpath)[1].lower()
+    if suffix in COMPRESSED_SUFFIXES:
+        return True
+    return False if suffix in TEXT_SUFFIXES else None
 
 
 def stored_in_zip(root: str | os.PathLike[str], files: Iterable[tuple[str, int]],
@@ -40,13 +63,11 @@ def stored_in_zip(root: str | os.PathLike[str], files: Iterable[tuple[str, int]]
     base = Path(root)
     stored, to_sample = [], []
     for relpath, size in files:
-        if size < SAMPLED_FROM:
-            continue
-        suffix = os.path.splitext(relpath)[1].lower()
-        if suffix in COMPRESSED_SUFFIXES:
-            stored.append(relpath)
-        elif suffix not in TEXT_SUFFIXES:
+        verdict = _by_name(relpath, size)
+        if verdict is None:
             to_sample.append((relpath, size))
+        elif verdict:
+            stored.append(relpath)
     if to_sample:
         with ThreadPoolExecutor(max_workers=workers or default_workers(),
                                 thread_name_prefix="metafold-sample") as pool:
@@ -61,10 +82,9 @@ def _sample_shrinks(path: Path, size: int) -> bool:
     except OSError:
         return True
     try:
-        os.lseek(fd, max(0, size // 2 - SAMPLE_BYTES // 2), os.SEEK_SET)
-        sample = os.read(fd, SAMPLE_BYTES)
+        sample = b"".join(os.pread(fd, end - start, start) for start, end in sample_spans(first_span(size)))
     except OSError:
         return True
     finally:
         os.close(fd)
-    return shrinks(sample)
+    return sample_shrinks(sample)
