@@ -148,15 +148,18 @@ def checksum_tree(folder: str | os.PathLike[str], *, algorithms: Sequence[str] =
 
 def write_checksums(folder: str | os.PathLike[str], about: Mapping[str, Any] | None = None, *,
                     digests: Mapping[str, FileDigest] | None = None, algorithms: Sequence[str] = ALGORITHMS,
-                    workers: int | None = None, progress: HashProgress | None = None) -> ChecksummedFolder:
+                    workers: int | None = None, progress: HashProgress | None = None,
+                    stored: Sequence[str] | None = None, when: str | None = None) -> ChecksummedFolder:
     """Write ``MANIFEST.json``, ``SHA256SUMS`` and ``MD5SUMS`` into ``folder`` (each atomically).
 
-    ``digests`` (from an earlier pass over the same files) saves hashing them again.
+    ``digests`` (from an earlier pass over the same files) saves hashing them again;
+    ``stored`` (the files zip archives store, decided while they were read) saves sampling
+    them; ``when`` is the manifest's time (default: now).
     """
     path = Path(folder)
     if digests is None:
         _, digests = checksum_tree(path, algorithms=algorithms, workers=workers, progress=progress)
-    trailer = build_trailer(digests, about, algorithms, root=path)
+    trailer = build_trailer(digests, about, algorithms, root=path, stored=stored, when=when)
     for name, content in trailer.items():
         write_atomic(path / name, content)
     return ChecksummedFolder(path, len(digests), sum(d.size for d in digests.values()), dict(digests), trailer)

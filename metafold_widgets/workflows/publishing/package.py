@@ -17,7 +17,9 @@ Layout of ``<out>/<project name>_publication_package/``::
 Where files go is :mod:`.placement`'s job, the facts :mod:`.facts`' (and :mod:`.sources`'
 for the live systems), the statement :mod:`.statement`'s, the crate :mod:`.package_crate`'s.
 The package is a staged folder: built under a hidden temporary name in the target folder
-and renamed when complete.
+and renamed when complete. Its archives are written while it is built, from one read of
+each file that also gives the checksums (:func:`.package_crate.archive_with_crate`): the
+package and its archives appear together, or (after a failure) none of them.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from ...core.atomic import staged_folder, write_atomic
 from ...core.checksums import FileDigest
@@ -33,12 +35,12 @@ from ...core.record import ProjectRecord, load_record, log_event, to_json
 from ...core.timestamps import utc_now
 from ...errors import PackageExistsError, UserError
 from ...session import Session
-from .archive import ARCHIVE_FORMATS, ArchiveResult, create_archive
+from .archive import ARCHIVE_FORMATS, DEFAULT_COMPRESSLEVEL, SIDECAR_SUFFIX, ArchiveResult, check_free, write_sidecars
 from .availability_files import write_availability_files
 from .context import FactContext, record_template
 from .facts import package_data
 from .manifest import write_checksums
-from .package_crate import checksum_with_crate
+from .package_crate import archive_with_crate, checksum_with_crate
 from .placement import (
     PACKAGE_FILE,
     PACKAGE_SUFFIX,
@@ -116,12 +118,20 @@ def build_package(project: str | os.PathLike[str], out: str | os.PathLike[str] |
     record = load_record(source)
     build = _Build(source, record, _package_path(source, record, out), session, link, elabftw_formats, workers,
                    progress or (lambda done, total, message: None), utc_now(now))
-    data, digests, trailer = _build_folder(build)
+    archives = [(build.final.parent / f"{build.final.name}.{fmt}", fmt) for fmt in dict.fromkeys(archive)]
+    check_free(*(path for target, _ in archives for path in (target, target.with_name(target.name + SIDECAR_SUFFIX))))
+    try:
+        data, digests, sha256 = _build_folder(build, archives)
+    except BaseException:
+        for target, _ in archives:  # archives finished before the folder failed to move into place
+            target.unlink(missing_ok=True)
+        raise
     result = PackageResult(build.final, data, len(digests), sum(d.size for d in digests.values()),
                            warnings=build.warnings)
-    for fmt in archive:
-        result.archives.append(create_archive(build.final, build.final.parent, fmt, digests=digests, trailer=trailer,
-                                              workers=workers, progress=_labelled(build.report, f"archiving {fmt}")))
+    write_sidecars([(target, sha256[target]) for target, _ in archives])
+    for target, fmt in archives:
+        result.archives.append(ArchiveResult(target, fmt, result.file_count, result.total_size, sha256[target],
+                                             target.with_name(target.name + SIDECAR_SUFFIX)))
     _log_packaging(source, record, result)
     return result
 
@@ -137,8 +147,12 @@ def _package_path(source: Path, record: ProjectRecord, out: str | os.PathLike[st
     return final
 
 
-def _build_folder(build: _Build) -> tuple[dict[str, Any], dict[str, FileDigest], Mapping[str, bytes]]:
-    """Fill the package folder as a staged folder; returns its facts, digests and trailer files."""
+def _build_folder(build: _Build, archives: Sequence[tuple[Path, str]]
+                  ) -> tuple[dict[str, Any], dict[str, FileDigest], dict[Path, str]]:
+    """Fill the package folder as a staged folder and write its ``archives`` in the same read of each file.
+
+    Returns the package's facts, its files' checksums and the archives' SHA-256.
+    """
     placements, sources, left_out = plan_placements(project_files(build.source))
     with staged_folder(build.final, exists_error=_appeared) as staging:
         place_all(staging, placements, build.link, build.report)
@@ -149,10 +163,16 @@ def _build_folder(build: _Build) -> tuple[dict[str, Any], dict[str, FileDigest],
         _write(staging / PACKAGE_FILE, to_json(data))
         _write(staging / STATEMENT_FILE, availability_statement(data))
         write_availability_files(context, data)
-        digests = checksum_with_crate(staging, build.record, data, build.workers,
-                                      _labelled(build.report, "checksums"))
-        trailer = write_checksums(staging, _about(build.record), digests=digests).trailer
-    return data, digests, trailer
+        if not archives:
+            digests = checksum_with_crate(staging, build.record, data, build.workers,
+                                          _labelled(build.report, "checksums"))
+            write_checksums(staging, _about(build.record), digests=digests)
+            return data, digests, {}
+        label = "checksums and " + " and ".join(fmt for _, fmt in archives)
+        packed = archive_with_crate(staging, build.record, data, _about(build.record), archives,
+                                    top=build.final.name, compresslevel=DEFAULT_COMPRESSLEVEL,
+                                    workers=build.workers, progress=_labelled(build.report, label))
+    return data, packed.digests, packed.sha256
 
 
 def _appeared(final: Path) -> PackageExistsError:

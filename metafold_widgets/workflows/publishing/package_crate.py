@@ -1,12 +1,24 @@
-"""The RO-Crate of a package: every file with its checksum, the people and the license of its facts."""
+"""The RO-Crate of a package: every file with its checksum, the people and the license of its facts.
+
+The crate needs every file's checksum, and the package's checksum files need the crate's:
+:func:`checksum_with_crate` checksums the files, writes the crate, checksums it. When the
+package gets archives, :func:`archive_with_crate` does the same in one read of each file:
+the files are checksummed while they are archived (:mod:`.archive_pass`), the crate and the
+checksum files, written into the package, go into the archives from the bytes written.
+"""
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
+from ...core.atomic import write_atomic
 from ...core.checksums import SUMS_FILES, FileDigest, ListedFile, hash_files, list_files
-from ...core.record import ProjectRecord
-from .manifest import MANIFEST_FILE, TRAILER_FILES
+from ...core.record import ProjectRecord, to_json
+from ...core.timestamps import utc_now
+from .archive_pass import ArchiveSet
+from .manifest import MANIFEST_FILE, TRAILER_FILES, trailer_bound, write_checksums
 from .people import crate_people
 from .placement import PACKAGE_FILE, STATEMENT_FILE
 from .rocrate import METADATA_FILE as CRATE_FILE
@@ -30,6 +42,38 @@ def checksum_with_crate(staging: Path, record: ProjectRecord, data: Mapping[str,
     info = crate_path.stat()
     digests.update(hash_files([ListedFile(CRATE_FILE, crate_path, info.st_size, info.st_mtime_ns)]))
     return digests
+
+
+@dataclass
+class PackedFolder:
+    """A package folder checksummed (its crate and checksum files written) and archived in one pass."""
+
+    digests: dict[str, FileDigest]
+    trailer: Mapping[str, bytes]
+    sha256: dict[Path, str]
+
+
+def archive_with_crate(staging: Path, record: ProjectRecord, data: Mapping[str, Any], about: Mapping[str, Any],
+                       archives: Sequence[tuple[Path, str]], *, top: str, compresslevel: int,
+                       workers: int | None, progress: Callable[[int, int, str], None]) -> PackedFolder:
+    """Checksum and archive every file of ``staging`` in one read, then add the crate and the checksum files.
+
+    ``archives`` (path and format) are staged files, in place when this returns; raises
+    FileProblem (a file changed while read) or DiskFullError, and then leaves none.
+    """
+    listing = list_files(staging, exclude=(*TRAILER_FILES, CRATE_FILE))
+    when = utc_now()
+    bound = trailer_bound([*((f.relpath, f.size) for f in listing.files), (CRATE_FILE, None)], about, when=when)
+    with ArchiveSet(archives, top=top, compresslevel=compresslevel, workers=workers, progress=progress) as packing:
+        packing.open(bound)
+        packing.add_folders(listing.folders)
+        digests = packing.add_files(listing.files)
+        crate = to_json(package_crate(record, data, digests)).encode("utf-8")
+        write_atomic(staging / CRATE_FILE, crate)
+        digests[CRATE_FILE] = packing.add_bytes(CRATE_FILE, crate, os.stat(staging / CRATE_FILE).st_mtime_ns)
+        trailer = write_checksums(staging, about, digests=digests, stored=packing.stored, when=when).trailer
+        packing.finish(trailer)
+    return PackedFolder(digests, trailer, packing.sha256)
 
 
 def package_crate(record: ProjectRecord, data: Mapping[str, Any],
