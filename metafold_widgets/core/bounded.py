@@ -21,6 +21,7 @@ RECORD_MAX_BYTES = 16 * 1024 * 1024
 ANSWERS_MAX_BYTES = 16 * 1024 * 1024
 METADATA_MAX_BYTES = 32 * 1024 * 1024
 MAX_NESTING = 200
+READ_CHUNK_BYTES = 1 << 20  # reads after the first, when a file holds more than it said
 
 
 def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file", *,
@@ -30,6 +31,8 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file",
     The size is checked on the open file before reading, and the read stops one byte past
     the cap, so a file that grows meanwhile cannot exceed it either. Without ``follow_links``
     a symbolic link is refused by the open itself (no window between a check and the read).
+    Reads ask for what the file holds, not for the cap: a buffer of the cap's size for every
+    small file would cost more than reading it.
     """
     name = os.fspath(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -53,17 +56,29 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file",
             raise InputFileError(f"{name}: cannot be read: it is a device or a pipe, not a regular file")
         if info.st_size > max_bytes:
             raise InputFileError(f"{name}: is too large ({info.st_size:,} bytes; a {what} may have {max_bytes:,})")
-        with os.fdopen(fd, "rb", closefd=True) as handle:
-            fd = -1
-            data = handle.read(max_bytes + 1)
+        data = _read_at_most(fd, info.st_size, max_bytes + 1)
     except OSError as exc:
         raise InputFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     finally:
-        if fd >= 0:
-            os.close(fd)
+        os.close(fd)
     if len(data) > max_bytes:
         raise InputFileError(f"{name}: is too large (a {what} may have {max_bytes:,} bytes)")
     return data
+
+
+def _read_at_most(fd: int, expected: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes from ``fd`` to its end; the first read asks for ``expected`` + 1."""
+    chunks: list[bytes] = []
+    total = 0
+    wanted = min(expected + 1, limit)
+    while total < limit:
+        chunk = os.read(fd, min(wanted, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        wanted = READ_CHUNK_BYTES
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_text(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> str:
@@ -76,8 +91,12 @@ def read_text(path: str | os.PathLike[str], max_bytes: int, what: str = "file") 
 
 
 def parse_json(text: str | bytes, source: str, max_nesting: int = MAX_NESTING) -> Any:
-    """JSON nested at most ``max_nesting`` deep; InputFileError naming ``source`` otherwise."""
-    if _depth(text) > max_nesting:
+    """JSON nested at most ``max_nesting`` deep; InputFileError naming ``source`` otherwise.
+
+    JSON nests at most as deep as it has brackets: text with no more opening brackets than
+    the cap (every record and answers file has a handful) skips the byte-by-byte depth scan.
+    """
+    if _brackets(text) > max_nesting and _depth(text) > max_nesting:
         raise InputFileError(f"{source}: is nested more than {max_nesting} levels deep")
     try:
         return json.loads(text)
@@ -91,6 +110,13 @@ def read_json(path: str | os.PathLike[str], max_bytes: int, what: str = "JSON fi
               max_nesting: int = MAX_NESTING) -> Any:
     """A JSON file read with :func:`read_text` and parsed with :func:`parse_json`."""
     return parse_json(read_text(path, max_bytes, what), os.fspath(path), max_nesting)
+
+
+def _brackets(text: str | bytes) -> int:
+    """How many ``[`` and ``{`` the text holds, strings included (an upper bound of its depth)."""
+    if isinstance(text, str):
+        return text.count("[") + text.count("{")
+    return text.count(b"[") + text.count(b"{")
 
 
 def _depth(text: str | bytes) -> int:

@@ -186,6 +186,68 @@ _PROJECT_KEYS = frozenset({"name", "uid", "created_at", "created_by", "tool", "l
 _TEMPLATE_KEYS = frozenset({"id", "name", "version", "type"})
 
 
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a table of many projects shows of a record: who, when, which template, the answers,
+    and each system's state, id and URL. Values are exactly what :class:`ProjectRecord` holds."""
+
+    name: str
+    uid: str
+    created_at: str | None
+    created_by: str | None
+    template_id: str | None
+    template_version: str | None
+    answers: Mapping[str, Any]
+    states: Mapping[str, tuple[Any, Any, Any]]
+    """``{system: (state, id, url)}`` for every system the record mentions."""
+
+    @classmethod
+    def from_record(cls, record: ProjectRecord) -> RecordSummary:
+        """The summary of a record already read."""
+        return cls(record.name, record.uid, record.created_at, record.created_by, record.template_id,
+                   record.template_version, record.answers,
+                   {system: (state.state, state.id, state.url) for system, state in record.integrations.items()})
+
+
+def read_summary(data: Any, source: str = "metafold.json") -> RecordSummary:
+    """The :class:`RecordSummary` of a record's JSON, for reading thousands of them (a scan).
+
+    It accepts exactly what :meth:`ProjectRecord.from_dict` accepts, checking the same shape
+    without building the record's objects; anything it does not take at a glance (a wrong
+    type, a value that is not plain JSON) goes to ``from_dict``, which names the problem
+    (InputFileError) or reads it.
+    """
+    summary = _plain_summary(data) if type(data) is dict else None
+    return summary if summary is not None else RecordSummary.from_record(ProjectRecord.from_dict(data, source))
+
+
+def _plain_summary(data: dict[str, Any]) -> RecordSummary | None:
+    """The summary when the record is plain JSON of the right shape; None for anything else."""
+    project, template = data.get("project"), data.get("template", {})
+    answers, systems = data.get("answers", {}), data.get("integrations", {})
+    if not (type(project) is dict and type(template) is dict and type(answers) is dict and type(systems) is dict):
+        return None
+    name, uid, log = project.get("name"), project.get("uid"), project.get("log")
+    if not (type(name) is str and name and type(uid) is str and uid and (not log or type(log) is str)):
+        return None
+    texts = [project.get(key) for key in ("created_at", "created_by", "tool")]
+    texts += [template.get(key) for key in ("id", "name", "version", "type")]
+    if not all(value is None or type(value) in _PLAIN_TEXTS for value in texts):
+        return None
+    states: dict[str, tuple[Any, Any, Any]] = {}
+    for system, state in systems.items():
+        if (type(system) is not str or type(state) is not dict
+                or not (state.get("payload") is None or type(state["payload"]) is dict)):
+            return None
+        states[system] = (state.get("state", "pending"), state.get("id"), state.get("url"))
+    created_at, created_by, _, template_id, _, template_version, _ = (
+        None if value is None else str(value) for value in texts)
+    return RecordSummary(name, uid, created_at, created_by, template_id, template_version, answers, states)
+
+
+_PLAIN_TEXTS = (str, int, float, bool)  # JSON scalars: what _text turns into text with str()
+
+
 def _object(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InputFileError(f"{where}: expected an object")

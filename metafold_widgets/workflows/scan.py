@@ -15,12 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from ..core.bounded import MAX_NESTING, METADATA_MAX_BYTES, parse_json, read_text
+from ..core.bounded import METADATA_MAX_BYTES, parse_json, read_text
 from ..core.catalogue import TemplateCatalogue
 from ..core.conditions import referenced_fields
 from ..core.fields import Field, Group
 from ..core.formats.elabftw import PROVENANCE_KEY
-from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, ProjectRecord, load_record
+from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, load_record, read_summary
 from ..core.systems import SYSTEMS
 from ..core.template import Template
 from ..core.validation import visible_values
@@ -141,18 +141,20 @@ def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "Templat
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise ValueError(f"{RECORD_FILE} is not a metafold project record")
     try:
-        record = ProjectRecord.from_dict(data, RECORD_FILE)
+        record = read_summary(data, RECORD_FILE)
     except InputFileError as exc:
         raise ValueError(str(exc)) from None
     row.update(name=record.name or row["name"], template=record.template_id,
                template_version=record.template_version, created=record.created_at,
                creator=record.created_by, uid=record.uid)
     for system in SYSTEMS:
-        state = record.integrations.get(system)
-        row.update({f"{system}_state": state.state if state else None, f"{system}_id": state.id if state else None,
-                    f"{system}_url": state.url if state else None})
+        state, remote_id, url = record.states.get(system) or _NO_STATE
+        row[f"{system}_state"], row[f"{system}_id"], row[f"{system}_url"] = state, remote_id, url
     row.update(_record_counts(found, templates.counter(str(record.template_id), record.template_version),
                               record.answers))
+
+
+_NO_STATE = (None, None, None)
 
 
 def _record_counts(found: FoundProject, counter: "FieldCounter | None",
@@ -189,23 +191,47 @@ class FieldCounter:
         self.fields = {f.key: f for f in template.fields}
         nodes: tuple[Field | Group, ...] = (*template.groups, *template.fields)
         self.inputs = tuple(sorted({key for node in nodes for key in referenced_fields(node.condition)}))
-        self._shown: dict[tuple, tuple[str, ...]] = {}
+        self._shown: dict[tuple, _Shown] = {}
 
     def counts(self, answers: Mapping[str, Any]) -> dict[str, int]:
         """required/optional filled/total for these answers."""
-        counts = dict.fromkeys(_COUNTS, 0)
-        for key in self._shown_keys(answers):
-            spec, value = self.fields[key], answers.get(key)
-            kind = "required" if spec.required else "optional"
-            counts[f"{kind}_total"] += 1
-            counts[f"{kind}_filled"] += spec.type == "checkbox" or not is_blank(value)
-        return counts
+        shown = self._shown_fields(answers)
+        required_filled = sum(1 for key in shown.required if not is_blank(answers.get(key)))
+        optional_filled = sum(1 for key in shown.optional if not is_blank(answers.get(key)))
+        return {"required_filled": required_filled + shown.required_checkboxes,
+                "required_total": len(shown.required) + shown.required_checkboxes,
+                "optional_filled": optional_filled + shown.optional_checkboxes,
+                "optional_total": len(shown.optional) + shown.optional_checkboxes}
 
-    def _shown_keys(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
-        inputs = tuple(json.dumps(answers.get(key), sort_keys=True, default=str) for key in self.inputs)
+    def _shown_fields(self, answers: Mapping[str, Any]) -> _Shown:
+        inputs = tuple(_cache_key(answers.get(key)) for key in self.inputs)
         if inputs not in self._shown:
-            self._shown[inputs] = tuple(visible_values(self.template, answers))
+            specs = [self.fields[key] for key in visible_values(self.template, answers)]
+            self._shown[inputs] = _Shown(
+                required=tuple(f.key for f in specs if f.required and f.type != "checkbox"),
+                optional=tuple(f.key for f in specs if not f.required and f.type != "checkbox"),
+                required_checkboxes=sum(1 for f in specs if f.required and f.type == "checkbox"),
+                optional_checkboxes=sum(1 for f in specs if not f.required and f.type == "checkbox"))
         return self._shown[inputs]
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The fields shown for one combination of the answers conditions read: the keys whose
+    answers count when filled, and the checkboxes (always filled: unticked is an answer)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    required_checkboxes: int
+    optional_checkboxes: int
+
+
+def _cache_key(value: Any) -> Any:
+    """A key equal for equal answers: text and numbers as they are (with their type, so that
+    ``1``, ``1.0`` and ``True`` stay apart), anything else as sorted JSON."""
+    if value is None or type(value) in (str, int, float, bool):
+        return (type(value), value)
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def metadata_counts(metadata: Any) -> dict[str, int]:
@@ -287,6 +313,7 @@ class TemplateIndex:
     def __init__(self, folder: str | os.PathLike[str] | None = None):
         self.catalogue = TemplateCatalogue(folder)
         self._counters: dict[int, FieldCounter] = {}
+        self._by_name: dict[tuple[str, str | None], FieldCounter | None] = {}
 
     def get(self, template_id: str, version: str | None) -> Template | None:
         """The template ``template_id`` (``version`` preferred), or None when unknown."""
@@ -294,12 +321,13 @@ class TemplateIndex:
 
     def counter(self, template_id: str, version: str | None) -> FieldCounter | None:
         """The field counter of that template (one per template per scan), or None."""
-        template = self.get(template_id, version)
-        if template is None:
-            return None
-        if id(template) not in self._counters:
-            self._counters[id(template)] = FieldCounter(template)
-        return self._counters[id(template)]
+        key = (template_id, version)
+        if key not in self._by_name:
+            template = self.get(template_id, version)
+            if template is not None and id(template) not in self._counters:
+                self._counters[id(template)] = FieldCounter(template)
+            self._by_name[key] = None if template is None else self._counters[id(template)]
+        return self._by_name[key]
 
 
 def _typed(frame: "pd.DataFrame") -> "pd.DataFrame":
@@ -329,18 +357,9 @@ def _id_column(values: list[Any]) -> Any:
 def _read_json(path: str) -> Any:
     """A project's JSON file: a regular file of bounded size and nesting (a FIFO, a link to a
     device or a huge file is a row with an error, never a hang).
-
-    JSON nests at most as deep as it has brackets: a file with no more than the nesting cap
-    (every record has a handful) is parsed without the byte-by-byte depth scan.
     """
     try:
-        text = read_text(path, METADATA_MAX_BYTES, "project file")
-        if text.count("[") + text.count("{") > MAX_NESTING:
-            return parse_json(text, path)
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise InputFileError(f"{path}: is not valid JSON: {exc}") from None
+        return parse_json(read_text(path, METADATA_MAX_BYTES, "project file"), path)
     except InputFileError as exc:
         raise ValueError(str(exc).replace(os.path.dirname(path) + os.sep, "")) from None
 
