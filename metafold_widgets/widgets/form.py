@@ -1,8 +1,13 @@
 """TemplateForm: the metadata form of a template, as one ipywidget with a ``.value``.
 
 All rules (coercion, conditions, validation) come from the core's ``check_answers``;
-this module only shows their outcome: hidden fields disappear, each error sits under
+this module only shows their outcome: hidden fields disappear, each error sits with
 its field, and a summary lists what blocks creation.
+
+Each field is three widgets: its row (a box carrying ``metafold-field-KEY``), one HTML
+widget above the input holding the label, unit, required marker, help text, note and
+error (the order of the GOV.UK design system: label, hint, error, input), and the input.
+Widget creation is most of a form's build time, so nothing more is made per field.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from ..core.options_sources import OptionsProviders, known_options_sources
 from ..core.template import Template
 from ..core.validation import AnswerCheck, check_answers
 from ..core.values import bound_value
-from .inputs import HIDDEN, PLAIN, SHOWN, FieldInput, build_input
+from .inputs import HIDDEN, PLAIN, SHOWN, FieldInput, build_input, make
 from .styles import style_widget
 
 OPTIONS_TIMEOUT_SECONDS = 10.0
@@ -50,12 +55,13 @@ class TemplateForm(widgets.VBox):
         self.options_timeout = options_timeout
         self.inputs: dict[str, FieldInput] = {}
         self.rows: dict[str, widgets.VBox] = {}
-        self.labels: dict[str, widgets.HTML] = {}
-        self.messages: dict[str, widgets.HTML] = {}
+        self.labels: dict[str, widgets.HTML] = {}  # per field: label, unit, marker, help, note, error
+        self.messages = self.labels  # the same widgets: the texts around an input are one HTML widget
         self.sections: dict[str, widgets.VBox] = {}
         self.options_loading: dict[str, Future] = {}
         self._touched: set[str] = set()
         self._notes: dict[str, str] = {}
+        self._label_states: dict[str, tuple[str, str | None, bool]] = {}  # what each label shows now
         self._options_lock = threading.Lock()
         self._options_settled: set[str] = set()
         self._fields = {f.key: f for f in template.fields}
@@ -90,11 +96,11 @@ class TemplateForm(widgets.VBox):
         built: list[widgets.Widget] = []
         for item in items:
             if isinstance(item, Group):
-                heading = widgets.HTML(f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
+                heading = make(widgets.HTML, value=f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
                                        + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
                                           if item.help_text else ""), style=_HTML_STYLE, layout=PLAIN)
-                section = widgets.VBox([heading, *self._build_items(item.children)], layout=SHOWN,
-                                       _dom_classes=("metafold-section",))  # given, not added: no second sync
+                section = make(widgets.VBox, children=[heading, *self._build_items(item.children)], layout=SHOWN,
+                               _dom_classes=("metafold-section",))  # given, not added: no second sync
                 self.sections[item.key] = section
                 built.append(section)
             else:
@@ -116,12 +122,12 @@ class TemplateForm(widgets.VBox):
                 what = known_options_sources().get(source, source)
                 self._notes[field.key] = f"Options ({what}) appear when connected; type the value meanwhile."
         self.inputs[field.key] = field_input
-        label = widgets.HTML(_label_html(field), style=_HTML_STYLE, layout=PLAIN)
-        message = widgets.HTML(self._help_html(field), style=_HTML_STYLE, layout=PLAIN)
-        row = widgets.VBox([label, field_input.widget, message], layout=SHOWN,
-                           _dom_classes=("metafold-field", f"metafold-field-{field.key}"))
+        self._label_states[field.key] = self._label_state(field.key, "")
+        label = make(widgets.HTML, value=self._label_html(field), style=_HTML_STYLE, layout=PLAIN)
+        row = make(widgets.VBox, children=[label, field_input.widget], layout=SHOWN,
+                   _dom_classes=("metafold-field", f"metafold-field-{field.key}"))
         field_input.observe(partial(self._on_input_change, field.key))
-        self.labels[field.key], self.messages[field.key], self.rows[field.key] = label, message, row
+        self.labels[field.key], self.rows[field.key] = label, row
         if future is not None:
             timer = threading.Timer(self.options_timeout, self._options_timed_out, args=(field.key,))
             timer.daemon = True
@@ -136,13 +142,19 @@ class TemplateForm(widgets.VBox):
         timer.cancel()
         self._options_arrived(key, done)
 
-    def _help_html(self, field: Field, error: str = "") -> str:
-        parts = []
+    def _label_state(self, key: str, error: str) -> tuple[str, str | None, bool]:
+        """What a field's label text depends on besides the field: its error, note and spinner."""
+        return error, self._notes.get(key), key in self.options_loading and key not in self._options_settled
+
+    def _label_html(self, field: Field, error: str = "") -> str:
+        """Label, unit, required marker, help text, note and error of ``field``, in one HTML text."""
+        unit = f" <span class='metafold-unit'>[{html.escape(field.unit)}]</span>" if field.unit else ""
+        marker = " <span class='metafold-required' title='required'>*</span>" if field.required else ""
+        parts = [f"<b class='metafold-label'>{html.escape(field.label)}</b>{unit}{marker}"]
         if field.help_text:
             parts.append(f"<div class='metafold-help'>{html.escape(field.help_text)}</div>")
-        note = self._notes.get(field.key)
+        _, note, waiting = self._label_state(field.key, error)
         if note:
-            waiting = field.key in self.options_loading and field.key not in self._options_settled
             spinner = "<span class='metafold-spinner'></span>" if waiting else ""
             parts.append(f"<div class='metafold-note'>{spinner}<i>{html.escape(note)}</i></div>")
         if error:
@@ -183,7 +195,7 @@ class TemplateForm(widgets.VBox):
         self.inputs[key] = replacement
         replacement.observe(partial(self._on_input_change, key))
         row = self.rows[key]
-        row.children = (row.children[0], replacement.widget, row.children[2])
+        row.children = (row.children[0], replacement.widget)
         with self._hold():
             replacement.write(current)
         self._refresh()
@@ -243,9 +255,10 @@ class TemplateForm(widgets.VBox):
                 row.layout = layout
             error = errors.get(key)
             shown_error = error.message if error and (self._show_all_errors or key in self._touched) else ""
-            message = self._help_html(self._fields[key], shown_error)
-            if self.messages[key].value != message:
-                self.messages[key].value = message
+            state = self._label_state(key, shown_error)
+            if self._label_states.get(key) != state:  # the text only changes with its inputs
+                self._label_states[key] = state
+                self.labels[key].value = self._label_html(self._fields[key], shown_error)
         for group in self.template.groups:
             shown = any(f.key in result.values for f in group.fields())
             layout = SHOWN if shown else HIDDEN
@@ -256,13 +269,6 @@ class TemplateForm(widgets.VBox):
             self.value = {key: value for key, value in result.values.items()}
             self.errors = [(e.key, e.label, e.message) for e in result.errors]
             self.valid = result.ok
-
-
-def _label_html(field: Field) -> str:
-    unit = f" <span class='metafold-unit'>[{html.escape(field.unit)}]</span>" if field.unit else ""
-    marker = " <span class='metafold-required' title='required'>*</span>" \
-        if field.required else ""
-    return f"<b class='metafold-label'>{html.escape(field.label)}</b>{unit}{marker}"
 
 
 def _summary_html(result: AnswerCheck) -> str:

@@ -20,6 +20,8 @@ CSS = """
   animation: metafold-spin 0.8s linear infinite; vertical-align: -0.1em; }
 @keyframes metafold-spin { to { transform: rotate(360deg); } }
 .metafold-error { font-size: 0.9em; font-weight: 600; }
+/* A field: one HTML text (label, help, note, error) above its input */
+.metafold-field .metafold-help, .metafold-field .metafold-note, .metafold-field .metafold-error { margin-top: 0.1em; }
 .metafold-plan { background: #f6f8fa; padding: 0.6em; max-height: 30em; overflow: auto; }
 /* Messages: errors and success, wherever they are shown */
 .metafold-error, .metafold-required, .metafold-blocked, .metafold-template-problems, .metafold-outcome-failed,
@@ -90,6 +92,10 @@ body:not([data-jp-theme-light="false"]) .metafold-create-app .jupyter-button.mod
 """
 
 
+_INVISIBLE = widgets.Layout(height="0px", overflow="hidden", margin="0")  # shared: never mutated
+_CSS_STYLE = widgets.HTML().style
+
+
 def style_widget() -> widgets.HTML:
     """An invisible widget carrying the CSS; put it once in an app or form."""
-    return widgets.HTML(CSS, layout=widgets.Layout(height="0px", overflow="hidden", margin="0"))
+    return widgets.HTML(CSS, layout=_INVISIBLE, style=_CSS_STYLE)
