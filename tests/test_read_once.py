@@ -280,3 +280,22 @@ def test_the_tar_head_fills_its_slot_exactly_or_refuses():
             assert {m.name: m.size for m in archive} == dict(zip(bound, sizes, strict=True))
     with pytest.raises(ValueError, match="reserved"):
         head.fill({"d/MANIFEST.json": b"x" * 7000, "d/SHA256SUMS": b"", "d/MD5SUMS": b""}, 1000)
+
+
+def test_a_file_growing_while_packaged_is_reported_and_nothing_is_left(project, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = archive_pass.read_once
+
+    def reading(item, start, algorithms):
+        def started(info, first):
+            if item.path.name == "summary.csv":
+                with open(item.path, "ab") as handle:
+                    handle.write(b"one more row\n")
+            return start(info, first)
+        return real(item, started, algorithms)
+
+    monkeypatch.setattr(archive_pass, "read_once", reading)
+    with pytest.raises(FileChangedError, match="summary.csv"):
+        build_package(project, out, archive=("tar.gz", "zip"))
+    assert list(out.iterdir()) == []  # no package, no archive, no staging folder or file

@@ -7,6 +7,9 @@ chunks into one reused buffer; small files are read in one call and handed to th
 in batches, so the pool costs little per file. Every algorithm asked for is computed in
 the same pass over the data.
 
+:func:`read_once` serves archives instead: it reads one file once, checksums it and hands
+the same bytes on to be archived, so nothing is read twice.
+
 A file that changes while it is hashed is noticed: its size and modification time are
 read before and after, and must equal what the listing saw. Symbolic links that lead
 outside the folder, files that cannot be read and files that are not regular files
