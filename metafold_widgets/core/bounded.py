@@ -26,7 +26,14 @@ READ_CHUNK_BYTES = 1 << 20  # reads after the first, when a file holds more than
 
 def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file", *,
                follow_links: bool = True) -> bytes:
-    """The content of a regular file of at most ``max_bytes``; InputFileError otherwise.
+    """The content of a regular file of at most ``max_bytes``; InputFileError otherwise (see :func:`read_file`)."""
+    return read_file(path, max_bytes, what, follow_links=follow_links)[0]
+
+
+def read_file(path: str | os.PathLike[str], max_bytes: int, what: str = "file", *,
+              follow_links: bool = True) -> tuple[bytes, os.stat_result]:
+    """The content of a regular file of at most ``max_bytes`` and the ``stat`` of the file read
+    (its modification time, with no second look-up); InputFileError otherwise.
 
     The size is checked on the open file before reading, and the read stops one byte past
     the cap, so a file that grows meanwhile cannot exceed it either. Without ``follow_links``
@@ -63,7 +70,7 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int, what: str = "file",
         os.close(fd)
     if len(data) > max_bytes:
         raise InputFileError(f"{name}: is too large (a {what} may have {max_bytes:,} bytes)")
-    return data
+    return data, info
 
 
 def _read_at_most(fd: int, expected: int, limit: int) -> bytes:
@@ -83,7 +90,11 @@ def _read_at_most(fd: int, expected: int, limit: int) -> bytes:
 
 def read_text(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> str:
     """:func:`read_bytes` decoded as UTF-8 (InputFileError naming the byte that is not)."""
-    data = read_bytes(path, max_bytes, what)
+    return decode_utf8(read_bytes(path, max_bytes, what), path)
+
+
+def decode_utf8(data: bytes, path: str | os.PathLike[str]) -> str:
+    """``data`` read from ``path`` as text; InputFileError naming the first byte that is not UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -15,11 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from ..core.bounded import METADATA_MAX_BYTES, parse_json, read_text
+from ..core.bounded import METADATA_MAX_BYTES, decode_utf8, parse_json, read_file
 from ..core.catalogue import TemplateCatalogue
 from ..core.conditions import referenced_fields
 from ..core.fields import Field, Group
 from ..core.formats.elabftw import PROVENANCE_KEY
+from ..core.loader import BUILTIN_PACKAGE
 from ..core.record import ELABFTW_METADATA_FILE, RECORD_FILE, RECORD_FORMAT, load_record, read_summary
 from ..core.systems import SYSTEMS
 from ..core.template import Template
@@ -74,19 +75,24 @@ def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = Fals
         if on_error is not None:
             on_error(path, error)
 
-    templates = TemplateIndex(templates_dir)
+    templates = TemplateIndex.shared(templates_dir)
     rows = []
     for found in find_projects(root, max_depth=max_depth, on_error=report):
         row = project_row(found, templates)
         if sizes:
             row["size_bytes"] = folder_size(found.path, report)
         rows.append(row)
+    rows.sort(key=_path_of)
     frame = pd.DataFrame(rows, columns=[*COLUMNS, *(["size_bytes"] if sizes else [])])
     for column in (f"{system}_id" for system in SYSTEMS):  # ints stay ints beside blanks
         frame[column] = _id_column([row.get(column) for row in rows])
-    frame = _typed(frame).sort_values("path", ignore_index=True)
+    frame = _typed(frame)
     frame.attrs["errors"] = errors
     return frame
+
+
+def _path_of(row: dict[str, Any]) -> str:
+    return row["path"]
 
 
 def find_projects(root: str | os.PathLike[str], *, max_depth: int = 6,
@@ -102,42 +108,56 @@ def find_projects(root: str | os.PathLike[str], *, max_depth: int = 6,
             if on_error is not None:
                 on_error(path, exc)
             continue
-        names = {entry.name for entry in entries}
-        if RECORD_FILE in names or ELABFTW_METADATA_FILE in names:
-            yield FoundProject(path, "metafold" if RECORD_FILE in names else "desktop", entries)
+        source, folders = _sort_entries(entries)
+        if source is not None:
+            yield FoundProject(path, source, entries)
         elif depth < max_depth:
-            stack.extend((entry.path, depth + 1) for entry in reversed(entries) if _descend(entry))
+            stack.extend([(folder, depth + 1) for folder in reversed(folders)])
 
 
-def _descend(entry: os.DirEntry) -> bool:
-    name = entry.name
-    if name[0] == "." or name in SKIPPED_FOLDERS:
-        return False
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
+def _sort_entries(entries: tuple[os.DirEntry, ...]) -> tuple[str | None, list[str]]:
+    """(``metafold``, ``desktop`` or None by the record files present; the folders to descend into).
+
+    One pass; file types come from the listing itself (no ``stat``).
+    """
+    source = None
+    folders = []
+    for entry in entries:
+        name = entry.name
+        if name == RECORD_FILE:
+            source = "metafold"
+        elif name == ELABFTW_METADATA_FILE:
+            source = source or "desktop"
+        elif name[0] != "." and name not in SKIPPED_FOLDERS:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+            except OSError:
+                continue
+    return source, folders
 
 
 def project_row(found: FoundProject, templates: "TemplateIndex") -> dict[str, Any]:
     """The summary row of one project; problems go to its ``error`` column, never raised."""
     row: dict[str, Any] = {"name": os.path.basename(found.path.rstrip(os.sep)) or found.path,
-                           "path": found.path, "source": found.source,
-                           "last_change": _last_change(found.entries)}
+                           "path": found.path, "source": found.source, "last_change": None}
+    read: dict[str, float] = {}
     try:
         if found.source == "metafold":
-            _fill_metafold(row, found, templates)
+            _fill_metafold(row, found, templates, read)
         else:
-            _fill_desktop(row, found)
+            _fill_desktop(row, found, read)
     except (OSError, ValueError) as exc:  # unreadable or not JSON (JSONDecodeError is a ValueError)
         row["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a scan of thousands
         row["error"] = f"{type(exc).__name__}: {exc}"
+    row["last_change"] = _last_change(found.entries, read)
     return row
 
 
-def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "TemplateIndex") -> None:
-    data = _read_json(os.path.join(found.path, RECORD_FILE))
+def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "TemplateIndex",
+                   read: dict[str, float]) -> None:
+    data = _read_json(os.path.join(found.path, RECORD_FILE), read)
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise ValueError(f"{RECORD_FILE} is not a metafold project record")
     try:
@@ -151,14 +171,14 @@ def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "Templat
         state, remote_id, url = record.states.get(system) or _NO_STATE
         row[f"{system}_state"], row[f"{system}_id"], row[f"{system}_url"] = state, remote_id, url
     row.update(_record_counts(found, templates.counter(str(record.template_id), record.template_version),
-                              record.answers))
+                              record.answers, read))
 
 
 _NO_STATE = (None, None, None)
 
 
 def _record_counts(found: FoundProject, counter: "FieldCounter | None",
-                   answers: Mapping[str, Any]) -> dict[str, int]:
+                   answers: Mapping[str, Any], read: dict[str, float]) -> dict[str, int]:
     """Counts from the template when it is known, else from the project's elabFTW metadata."""
     if counter is not None:
         try:
@@ -166,15 +186,15 @@ def _record_counts(found: FoundProject, counter: "FieldCounter | None",
         except Exception:  # noqa: BLE001 - answers a condition cannot compare: count from the metadata
             pass
     if any(entry.name == ELABFTW_METADATA_FILE for entry in found.entries):
-        return metadata_counts(_read_json(os.path.join(found.path, ELABFTW_METADATA_FILE)))
+        return metadata_counts(_read_json(os.path.join(found.path, ELABFTW_METADATA_FILE), read))
     return {}
 
 
-def _fill_desktop(row: dict[str, Any], found: FoundProject) -> None:
+def _fill_desktop(row: dict[str, Any], found: FoundProject, read: dict[str, float]) -> None:
     path = os.path.join(found.path, ELABFTW_METADATA_FILE)
     written = os.stat(path).st_mtime  # the desktop app records no creation time: use the file's
     row["created"] = dt.datetime.fromtimestamp(written, dt.timezone.utc).isoformat()
-    metadata = _read_json(path)
+    metadata = _read_json(path, read)
     if not isinstance(metadata, dict) or not isinstance(metadata.get("extra_fields"), Mapping):
         raise ValueError(f"{ELABFTW_METADATA_FILE} holds no elabFTW extra_fields")
     provenance = _mapping(metadata.get(PROVENANCE_KEY))
@@ -196,8 +216,7 @@ class FieldCounter:
     def counts(self, answers: Mapping[str, Any]) -> dict[str, int]:
         """required/optional filled/total for these answers."""
         shown = self._shown_fields(answers)
-        required_filled = sum(1 for key in shown.required if not is_blank(answers.get(key)))
-        optional_filled = sum(1 for key in shown.optional if not is_blank(answers.get(key)))
+        required_filled, optional_filled = _filled(shown.required, answers), _filled(shown.optional, answers)
         return {"required_filled": required_filled + shown.required_checkboxes,
                 "required_total": len(shown.required) + shown.required_checkboxes,
                 "optional_filled": optional_filled + shown.optional_checkboxes,
@@ -213,6 +232,17 @@ class FieldCounter:
                 required_checkboxes=sum(1 for f in specs if f.required and f.type == "checkbox"),
                 optional_checkboxes=sum(1 for f in specs if not f.required and f.type == "checkbox"))
         return self._shown[inputs]
+
+
+def _filled(keys: tuple[str, ...], answers: Mapping[str, Any]) -> int:
+    """How many of ``keys`` have an answer that is not blank (:func:`~..core.values.is_blank`, inlined:
+    a scan counts thousands)."""
+    count = 0
+    for key in keys:
+        value = answers.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()) and not value == []:
+            count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -277,12 +307,18 @@ def _position(value: Any) -> float:
         return float("inf")
 
 
-def _last_change(entries: tuple[os.DirEntry, ...]) -> float | None:
-    """The newest modification time among the top-level entries (the record among them)."""
+def _last_change(entries: tuple[os.DirEntry, ...], read: Mapping[str, float]) -> float | None:
+    """The newest modification time among the top-level entries (the record among them).
+
+    ``read`` holds the modification times of the files just read (by name): those that are
+    not links need no second ``stat``.
+    """
     newest = None
     for entry in entries:
         try:
-            mtime = entry.stat(follow_symlinks=False).st_mtime
+            mtime = read.get(entry.name)
+            if mtime is None or entry.is_symlink():
+                mtime = entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
         newest = mtime if newest is None or mtime > newest else newest
@@ -310,10 +346,26 @@ def folder_size(path: str, on_error: ErrorHandler | None = None) -> int:
 class TemplateIndex:
     """Templates by id, loaded once per scan: the exact version if present, else any version."""
 
+    _shared: dict[str | None, tuple[tuple, TemplateIndex]] = {}
+
     def __init__(self, folder: str | os.PathLike[str] | None = None):
         self.catalogue = TemplateCatalogue(folder)
         self._counters: dict[int, FieldCounter] = {}
         self._by_name: dict[tuple[str, str | None], FieldCounter | None] = {}
+
+    @classmethod
+    def shared(cls, folder: str | os.PathLike[str] | None = None) -> TemplateIndex:
+        """The index of the last scan with the same templates folder, while none of the template
+        files has changed (a dashboard scans again and again); else a new one."""
+        key = None if folder is None else os.fspath(folder)
+        signature = _templates_signature(key)
+        cached = cls._shared.get(key)
+        if signature is not None and cached is not None and cached[0] == signature:
+            return cached[1]
+        index = cls(folder)
+        if signature is not None:
+            cls._shared[key] = (signature, index)
+        return index
 
     def get(self, template_id: str, version: str | None) -> Template | None:
         """The template ``template_id`` (``version`` preferred), or None when unknown."""
@@ -328,6 +380,23 @@ class TemplateIndex:
                 self._counters[id(template)] = FieldCounter(template)
             self._by_name[key] = None if template is None else self._counters[id(template)]
         return self._by_name[key]
+
+
+def _templates_signature(folder: str | None) -> tuple | None:
+    """Name, size and modification time of every file the built-in templates and ``folder``
+    hold (what the catalogue reads); None when a folder cannot be listed."""
+    from importlib import resources
+
+    signature = []
+    for place in (str(resources.files(BUILTIN_PACKAGE)), *([] if folder is None else [os.path.expanduser(folder)])):
+        try:
+            with os.scandir(place) as listing:
+                for entry in listing:
+                    info = entry.stat()
+                    signature.append((entry.path, info.st_size, info.st_mtime_ns))
+        except OSError:
+            return None
+    return tuple(sorted(signature))
 
 
 def _typed(frame: "pd.DataFrame") -> "pd.DataFrame":
@@ -354,12 +423,16 @@ def _id_column(values: list[Any]) -> Any:
     return pd.array(values, dtype=object)
 
 
-def _read_json(path: str) -> Any:
+def _read_json(path: str, read: dict[str, float] | None = None) -> Any:
     """A project's JSON file: a regular file of bounded size and nesting (a FIFO, a link to a
-    device or a huge file is a row with an error, never a hang).
+    device or a huge file is a row with an error, never a hang). Its modification time goes
+    into ``read`` under its name.
     """
     try:
-        return parse_json(read_text(path, METADATA_MAX_BYTES, "project file"), path)
+        data, info = read_file(path, METADATA_MAX_BYTES, "project file")
+        if read is not None:
+            read[os.path.basename(path)] = info.st_mtime
+        return parse_json(decode_utf8(data, path), path)
     except InputFileError as exc:
         raise ValueError(str(exc).replace(os.path.dirname(path) + os.sep, "")) from None
 
