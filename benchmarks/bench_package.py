@@ -19,9 +19,11 @@ one run with a warm page cache, each row in turn, ``--runs`` times:
 * ``metafold package P --archive tar.gz`` (the command line, start-up included);
 * ``find PKG -type f -print0 | xargs -0 md5sum`` and ``metafold verify PKG`` on the package.
 
-Each row prints the median and the best in seconds; the summary gives metafold's median
-over the baseline's median with the goal. Other processes on the machine slow every row
-alike, which is why baselines run in the same run, interleaved. It asserts nothing.
+Each row prints the median and the best in seconds, and the median CPU time (user +
+system, of every process the row ran: what the machine's other load does not change);
+the summary gives metafold's median over the baseline's median with the goal. Other
+processes on the machine slow every row alike, which is why baselines run in the same
+run, interleaved. It asserts nothing.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import array
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -110,6 +113,12 @@ def shell(command: str, cwd: Path) -> Callable[[], None]:
     return run
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) used so far by the finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row (default 5)")
@@ -143,23 +152,26 @@ def main(argv: list[str] | None = None) -> int:
         }
         times: dict[str, list[float]] = {label: [] for label in rows}
         verify_times: dict[str, list[float]] = {"find -print0 | xargs -0 md5sum": [], "metafold verify PKG": []}
+        cpu: dict[str, list[float]] = {label: [] for label in [*times, *verify_times]}
         shell(f"find {project} -type f -print0 | xargs -0 cat > /dev/null", root)()  # warm the page cache
         for run in range(args.runs + 1):  # the first run warms up and is not counted
             for label, (action, _) in rows.items():
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir()
-                began = time.perf_counter()
+                began, used = time.perf_counter(), _children_cpu()
                 action()
                 if run:
                     times[label].append(time.perf_counter() - began)
+                    cpu[label].append(_children_cpu() - used)
             package = next(out.glob("*_publication_package"))
             checks = (("find -print0 | xargs -0 md5sum", f"find {package} -type f -print0 | xargs -0 md5sum"),
                       ("metafold verify PKG", f"{METAFOLD} verify {package} --quiet"))
             for label, command in checks:
-                began = time.perf_counter()
+                began, used = time.perf_counter(), _children_cpu()
                 shell(command, root)()
                 if run:
                     verify_times[label].append(time.perf_counter() - began)
+                    cpu[label].append(_children_cpu() - used)
             archive = next(out.glob("*.tar.gz"))
             if run == 0:
                 pipeline = root / "pipeline.tar.gz"
@@ -167,9 +179,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"archives: metafold {archive.stat().st_size / 1e6:.1f} MB, "
                       f"tar -czf {pipeline.stat().st_size / 1e6:.1f} MB\n")
         width = max(len(label) for label in [*times, *verify_times])
-        print(f"{'what'.ljust(width)}  {'median s':>8}  {'best s':>8}")
+        print(f"{'what'.ljust(width)}  {'median s':>8}  {'best s':>8}  {'cpu s':>8}")
         for label, values in [*times.items(), *verify_times.items()]:
-            print(f"{label.ljust(width)}  {statistics.median(values):8.3f}  {min(values):8.3f}")
+            print(f"{label.ljust(width)}  {statistics.median(values):8.3f}  {min(values):8.3f}  "
+                  f"{statistics.median(cpu[label]):8.3f}")
     median = {key: statistics.median(values) for key, values in {**times, **verify_times}.items()}
     ours = median["metafold package --archive tar.gz"]
     print(f"\npackage / shell pipeline: {ours / median['shell: cp -rl + xargs -P sha256sum + tar -czf']:.2f}x"
