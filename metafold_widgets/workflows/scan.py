@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, NamedTuple
 
 from ..core.bounded import METADATA_MAX_BYTES, decode_utf8, parse_json, read_file
 from ..core.catalogue import TemplateCatalogue
@@ -46,8 +46,7 @@ SKIPPED_FOLDERS = frozenset({
 ErrorHandler = Callable[[str, OSError], None]
 
 
-@dataclass(frozen=True)
-class FoundProject:
+class FoundProject(NamedTuple):
     """A project folder found by the walk, with the listing of its top level."""
 
     path: str
@@ -167,14 +166,14 @@ def _fill_metafold(row: dict[str, Any], found: FoundProject, templates: "Templat
     row.update(name=record.name or row["name"], template=record.template_id,
                template_version=record.template_version, created=record.created_at,
                creator=record.created_by, uid=record.uid)
-    for system in SYSTEMS:
-        state, remote_id, url = record.states.get(system) or _NO_STATE
-        row[f"{system}_state"], row[f"{system}_id"], row[f"{system}_url"] = state, remote_id, url
+    for system, state_key, id_key, url_key in _STATE_COLUMNS:
+        row[state_key], row[id_key], row[url_key] = record.states.get(system) or _NO_STATE
     row.update(_record_counts(found, templates.counter(str(record.template_id), record.template_version),
                               record.answers, read))
 
 
 _NO_STATE = (None, None, None)
+_STATE_COLUMNS = tuple((system, f"{system}_state", f"{system}_id", f"{system}_url") for system in SYSTEMS)
 
 
 def _record_counts(found: FoundProject, counter: "FieldCounter | None",
