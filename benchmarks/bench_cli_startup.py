@@ -14,7 +14,9 @@ On a busy machine the best times are the ones to compare. The rows:
 * every command module up front: what a command line that imports all its commands at
   start-up pays (the Session, every workflow and pandas) - the baseline to beat;
 * ``import metafold_widgets.cli``, ``metafold --help`` and ``metafold verify FOLDER``
-  (a folder of three files and its ``SHA256SUMS``): what users wait for.
+  (a folder of three files and its ``SHA256SUMS``): what users wait for;
+* ``metafold scan EMPTY`` (a folder with no project): the start-up of a scan, which
+  imports pandas for the table it prints.
 
 This is a script, not a test: it asserts nothing about speed.
 """
@@ -88,6 +90,8 @@ def main() -> None:
     metafold = metafold_command()
     with tempfile.TemporaryDirectory() as temp:
         folder = checksummed_folder(Path(temp))
+        empty = Path(temp) / "empty"
+        empty.mkdir()
         rows = {
             "python -c pass": [python, "-c", "pass"],
             "import metafold_widgets": [python, "-c", "import metafold_widgets"],
@@ -95,6 +99,7 @@ def main() -> None:
             "import metafold_widgets.cli": [python, "-c", "import metafold_widgets.cli"],
             "metafold --help": [*metafold, "--help"],
             "metafold verify FOLDER": [*metafold, "verify", str(folder), "-q"],
+            "metafold scan EMPTY": [*metafold, "scan", str(empty)],
         }
         times: dict[str, list[float]] = {label: [] for label in rows}
         for argv in rows.values():  # warm-up: page cache, .pyc files
