@@ -343,7 +343,7 @@ def folder_size(path: str, on_error: ErrorHandler | None = None) -> int:
 
 
 class TemplateIndex:
-    """Templates by id, loaded once per scan: the exact version if present, else any version."""
+    """Templates by id, loaded once (see :meth:`shared`): the exact version if present, else any version."""
 
     _shared: dict[str | None, tuple[tuple, TemplateIndex]] = {}
 
