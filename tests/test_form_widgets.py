@@ -1,13 +1,14 @@
 """The widgets a TemplateForm makes per field: few, as widget creation is most of its build time."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
 import ipywidgets as widgets
 import pytest
 
-from metafold_widgets import load_template
+from metafold_widgets import OptionsProviders, load_template
 from metafold_widgets.widgets import TemplateForm
 
 OPTIONS = ["alpha", "beta", "gamma"]
@@ -82,3 +83,64 @@ def test_the_help_text_and_the_error_share_the_label_widget() -> None:
     assert text.index("metafold-label") < text.index("metafold-help") < text.index("metafold-error")
     form.inputs["code"].widget.value = "ABC"
     assert "metafold-error" not in label.value and "Three capitals." in label.value
+
+
+CHAIN = {"name": "chain", "fields": {
+    "on": {"type": "checkbox", "label": "On"},
+    "kind": {"type": "dropdown", "options": ["x", "y"], "condition": {"field": "on", "equals": True}},
+    "detail": {"type": "text", "required": True, "condition": {"field": "kind", "equals": "y"}},
+    "stains": {"type": "checkbox_group", "options": OPTIONS, "condition": {"field": "on", "equals": True}},
+}}
+
+
+def test_a_field_hidden_by_its_condition_is_only_its_row_until_shown() -> None:
+    made = _made({"on": _field("checkbox"),
+                  **{f"f{i}": dict(_field("checkbox_group"), condition={"field": "on", "equals": True})
+                     for i in range(10)}})
+    # the form (and its layout), its CSS carrier and summary; the controller's row, label and checkbox; 10 rows
+    assert made == Counter({"TemplateForm": 1, "Layout": 1, "HTML": 3, "VBox": 1 + 10, "Checkbox": 1}), made
+    form = TemplateForm(load_template(CHAIN))
+    assert set(form.inputs) == {"on"} and set(form.rows) == {"on", "kind", "detail", "stains"}
+    assert form.rows["stains"].layout.display == "none" and form.rows["stains"].children == ()
+    form.inputs["on"].widget.value = True
+    assert set(form.inputs) == {"on", "kind", "stains"}
+    assert form.rows["stains"].layout.display != "none"
+    assert form.rows["stains"].children == (form.labels["stains"], form.inputs["stains"].widget)
+    form.inputs["kind"].widget.value = "y"
+    assert "detail" in form.inputs and form.rows["detail"].layout.display != "none"
+    assert [key for key, _, _ in form.errors] == ["detail"]
+
+
+def test_answers_given_to_hidden_fields_appear_when_they_are_shown() -> None:
+    answers = {"on": False, "kind": "y", "detail": "kept", "stains": ["beta"]}
+    form = TemplateForm(load_template(CHAIN), value=answers)
+    assert form.value == {"on": False} and set(form.inputs) == {"on"}
+    form.inputs["on"].widget.value = True  # shows kind and stains, and kind = y shows detail
+    assert form.value == {"on": True, "kind": "y", "detail": "kept", "stains": ["beta"]}
+    again = TemplateForm(load_template(CHAIN))
+    again.value = answers | {"on": True}  # set at once: the whole chain is built and answered
+    assert again.value == {"on": True, "kind": "y", "detail": "kept", "stains": ["beta"]} and again.valid
+    again.value = {"on": False}
+    assert again.value == {"on": False}
+    again.inputs["on"].widget.value = True
+    assert again.value == {"on": True, "kind": None, "stains": None}  # reset, not the earlier answers
+
+
+def test_options_that_arrive_for_a_hidden_field_are_used_when_it_is_shown() -> None:
+    providers = OptionsProviders()
+    providers.register("groups", lambda: ["Lab A", "Lab B"])
+    template = load_template({"name": "o", "fields": {
+        "on": {"type": "checkbox"},
+        "group": {"type": "dropdown", "options_source": "groups", "condition": {"field": "on", "equals": True}}}})
+    form = TemplateForm(template, value={"group": "Lab B"}, providers=providers)
+    form.options_loading["group"].result(timeout=10)
+    for _ in range(500):  # the done-callback runs right after the result is set
+        if "group" in form._options:
+            break
+        threading.Event().wait(0.01)
+    assert "group" not in form.inputs
+    form.inputs["on"].widget.value = True
+    dropdown = form.inputs["group"].widget
+    assert isinstance(dropdown, widgets.Dropdown) and not dropdown.disabled
+    assert [label for label, _ in dropdown.options][1:] == ["Lab A", "Lab B"]
+    assert form.value["group"] == "Lab B" and "Loading" not in form.labels["group"].value

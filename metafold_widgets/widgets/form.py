@@ -7,7 +7,9 @@ its field, and a summary lists what blocks creation.
 Each field is three widgets: its row (a box carrying ``metafold-field-KEY``), one HTML
 widget above the input holding the label, unit, required marker, help text, note and
 error (the order of the GOV.UK design system: label, hint, error, input), and the input.
-Widget creation is most of a form's build time, so nothing more is made per field.
+A field hidden by a condition is only its empty row until an answer first shows it;
+answers given to it meanwhile are kept and written to its input then. Widget creation
+is most of a form's build time, so nothing more is made per field.
 """
 from __future__ import annotations
 
@@ -53,14 +55,16 @@ class TemplateForm(widgets.VBox):
         self.template = template
         self.providers = providers
         self.options_timeout = options_timeout
-        self.inputs: dict[str, FieldInput] = {}
-        self.rows: dict[str, widgets.VBox] = {}
+        self.inputs: dict[str, FieldInput] = {}  # the fields shown so far (see _build_field)
+        self.rows: dict[str, widgets.VBox] = {}  # every field
         self.labels: dict[str, widgets.HTML] = {}  # per field: label, unit, marker, help, note, error
         self.messages = self.labels  # the same widgets: the texts around an input are one HTML widget
         self.sections: dict[str, widgets.VBox] = {}
         self.options_loading: dict[str, Future] = {}
         self._touched: set[str] = set()
         self._notes: dict[str, str] = {}
+        self._options: dict[str, list | None] = {}  # settled options sources: their options, None if failed
+        self._pending: dict[str, Any] = {}  # answers written to fields not built yet
         self._label_states: dict[str, tuple[str, str | None, bool]] = {}  # what each label shows now
         self._options_lock = threading.Lock()
         self._options_settled: set[str] = set()
@@ -68,13 +72,13 @@ class TemplateForm(widgets.VBox):
         self._show_all_errors = False
         self._holding = False
         self._built = False  # options may arrive (on another thread) before every row exists
-        self.summary = widgets.HTML(style=_HTML_STYLE)
+        self.summary = make(widgets.HTML, style=_HTML_STYLE, layout=PLAIN)
         self.add_class("metafold-form")
-        self.children = (style_widget(), *self._build_items(template.items), self.summary)
-        with self._hold():
-            self._fill(self._defaults())
-            if value:
-                self._fill(value)
+        self._fill(self._defaults())
+        if value:
+            self._fill(value)
+        shown = check_answers(template, self._pending).values  # the fields to build now
+        self.children = (style_widget(), *self._build_items(template.items, shown), self.summary)
         self._built = True
         self._refresh()
         self.observe(self._on_value_set, names="value")
@@ -92,48 +96,75 @@ class TemplateForm(widgets.VBox):
 
     # --- building -----------------------------------------------------------------------
 
-    def _build_items(self, items: tuple[Field | Group, ...]) -> list[widgets.Widget]:
+    def _build_items(self, items: tuple[Field | Group, ...], shown: Mapping[str, Any]) -> list[widgets.Widget]:
         built: list[widgets.Widget] = []
         for item in items:
             if isinstance(item, Group):
                 heading = make(widgets.HTML, value=f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
                                        + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
                                           if item.help_text else ""), style=_HTML_STYLE, layout=PLAIN)
-                section = make(widgets.VBox, children=[heading, *self._build_items(item.children)], layout=SHOWN,
-                               _dom_classes=("metafold-section",))  # given, not added: no second sync
+                section = make(widgets.VBox, children=[heading, *self._build_items(item.children, shown)],
+                               layout=SHOWN, _dom_classes=("metafold-section",))  # given, not added: no second sync
                 self.sections[item.key] = section
                 built.append(section)
             else:
-                built.append(self._build_row(item))
+                built.append(self._build_row(item, item.key in shown))
         return built
 
-    def _build_row(self, field: Field) -> widgets.VBox:
+    def _build_row(self, field: Field, shown: bool) -> widgets.VBox:
+        """The row of ``field``; a field hidden by its condition gets its label and input when first shown."""
         source = field.options_source
+        future = None
         if source and not field.options and self.providers and self.providers.has(source):
-            field_input = build_input(field, options=[])
-            field_input.widget.disabled = True
             self._notes[field.key] = "Loading options…"
             future = _options_pool.submit(self.providers.options, source)
             self.options_loading[field.key] = future
+        elif source and not field.options:
+            what = known_options_sources().get(source, source)
+            self._notes[field.key] = f"Options ({what}) appear when connected; type the value meanwhile."
+        classes = ("metafold-field", f"metafold-field-{field.key}")
+        if shown:
+            with self._options_lock:  # options arriving meanwhile find this row built, or build it
+                row = make(widgets.VBox, children=self._build_field(field), layout=SHOWN, _dom_classes=classes)
+                self.rows[field.key] = row
         else:
-            future = None
-            field_input = build_input(field, offline_note=bool(source) and not field.options)
-            if source and not field.options:
-                what = known_options_sources().get(source, source)
-                self._notes[field.key] = f"Options ({what}) appear when connected; type the value meanwhile."
-        self.inputs[field.key] = field_input
-        self._label_states[field.key] = self._label_state(field.key, "")
-        label = make(widgets.HTML, value=self._label_html(field), style=_HTML_STYLE, layout=PLAIN)
-        row = make(widgets.VBox, children=[label, field_input.widget], layout=SHOWN,
-                   _dom_classes=("metafold-field", f"metafold-field-{field.key}"))
-        field_input.observe(partial(self._on_input_change, field.key))
-        self.labels[field.key], self.rows[field.key] = label, row
+            row = make(widgets.VBox, layout=HIDDEN, _dom_classes=classes)
+            self.rows[field.key] = row
         if future is not None:
             timer = threading.Timer(self.options_timeout, self._options_timed_out, args=(field.key,))
             timer.daemon = True
             timer.start()
             future.add_done_callback(partial(self._options_done, field.key, timer))
         return row
+
+    def _build_field(self, field: Field) -> list[widgets.Widget]:
+        """The label and input of ``field`` (answered with what was written to it so far), registered.
+
+        Called with ``_options_lock`` held, so that options arriving meanwhile wait for the row.
+        """
+        key = field.key
+        field_input = self._make_input(field)
+        self.inputs[key] = field_input
+        if key in self._pending:
+            with self._hold():
+                field_input.write(self._pending.pop(key))
+        field_input.observe(partial(self._on_input_change, key))
+        self._label_states[key] = self._label_state(key, "")
+        label = make(widgets.HTML, value=self._label_html(field), style=_HTML_STYLE, layout=PLAIN)
+        self.labels[key] = label
+        return [label, field_input.widget]
+
+    def _make_input(self, field: Field) -> FieldInput:
+        """The input of ``field`` for the state of its options source (none, loading, loaded, failed)."""
+        key = field.key
+        if key in self._options:
+            options = self._options[key]
+            return build_input(field, options=options, offline_note=options is None)
+        if key in self.options_loading:
+            field_input = build_input(field, options=[])
+            field_input.widget.disabled = True
+            return field_input
+        return build_input(field, offline_note=bool(field.options_source) and not field.options)
 
     def _on_input_change(self, key: str, change: Any) -> None:
         self._on_input(key)
@@ -185,19 +216,22 @@ class TemplateForm(widgets.VBox):
             return True
 
     def _use_options(self, key: str, options: list | None, note: str | None) -> None:
-        field = self._fields[key]
-        if note:
-            self._notes[key] = note
-        else:
-            self._notes.pop(key, None)
-        replacement = build_input(field, options=options, offline_note=options is None)
-        current = self.inputs[key].read()
-        self.inputs[key] = replacement
-        replacement.observe(partial(self._on_input_change, key))
-        row = self.rows[key]
-        row.children = (row.children[0], replacement.widget)
-        with self._hold():
-            replacement.write(current)
+        with self._options_lock:  # a field built from now on uses these options; one built has its row
+            if note:
+                self._notes[key] = note
+            else:
+                self._notes.pop(key, None)
+            self._options[key] = options
+            current = self.inputs.get(key)
+            if current is not None:  # already built: swap its input, keeping the answer
+                replacement = self._make_input(self._fields[key])
+                answer = current.read()
+                self.inputs[key] = replacement
+                replacement.observe(partial(self._on_input_change, key))
+                row = self.rows[key]
+                row.children = (row.children[0], replacement.widget)
+                with self._hold():
+                    replacement.write(answer)
         self._refresh()
 
     # --- state --------------------------------------------------------------------------
@@ -212,12 +246,16 @@ class TemplateForm(widgets.VBox):
         return defaults
 
     def _fill(self, answers: Mapping[str, Any]) -> None:
-        for key, answer in answers.items():
-            if key in self.inputs:
-                self.inputs[key].write(answer)
+        with self._hold():
+            for key, answer in answers.items():
+                if key in self.inputs:
+                    self.inputs[key].write(answer)
+                elif key in self._fields:
+                    self._pending[key] = answer
 
     def _raw_answers(self) -> dict[str, Any]:
-        return {key: field_input.read() for key, field_input in self.inputs.items()}
+        """The built inputs' answers; a field not built is hidden, so its answer counts for nothing."""
+        return {key: field_input.read() for key, field_input in list(self.inputs.items())}
 
     @contextmanager
     def _hold(self) -> Iterator[None]:
@@ -239,20 +277,36 @@ class TemplateForm(widgets.VBox):
         with self._hold():
             for field_input in self.inputs.values():
                 field_input.write(None)
+            self._pending.clear()
             self._fill(self._defaults())
             self._fill(change["new"])
         self._refresh()
 
+    def _shown(self) -> AnswerCheck:
+        """The check of the current answers, after building every field it shows."""
+        result = self.check()
+        while True:
+            new = [key for key in result.values if key not in self.inputs]
+            if not new:
+                return result
+            for key in new:  # shown by an answer: build it, then check again with its answer
+                with self._options_lock:
+                    if key not in self.inputs:  # (a refresh on another thread may have built it)
+                        self.rows[key].children = self._build_field(self._fields[key])
+            result = self.check()
+
     def _refresh(self) -> None:
         if not self._built:  # the end of __init__ refreshes once everything exists
             return
-        result = self.check()
+        result = self._shown()
         errors = {error.key: error for error in result.errors}
         for key, row in self.rows.items():
             shown = key in result.values
             layout = SHOWN if shown else HIDDEN
             if row.layout is not layout:
                 row.layout = layout
+            if key not in self.labels:
+                continue
             error = errors.get(key)
             shown_error = error.message if error and (self._show_all_errors or key in self._touched) else ""
             state = self._label_state(key, shown_error)
