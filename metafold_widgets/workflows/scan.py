@@ -222,7 +222,7 @@ class FieldCounter:
                 "optional_total": len(shown.optional) + shown.optional_checkboxes}
 
     def _shown_fields(self, answers: Mapping[str, Any]) -> _Shown:
-        inputs = tuple(_cache_key(answers.get(key)) for key in self.inputs)
+        inputs = tuple([_cache_key(answers.get(key)) for key in self.inputs])
         if inputs not in self._shown:
             specs = [self.fields[key] for key in visible_values(self.template, answers)]
             self._shown[inputs] = _Shown(
@@ -255,10 +255,13 @@ class _Shown:
     optional_checkboxes: int
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _cache_key(value: Any) -> Any:
     """A key equal for equal answers: text and numbers as they are (with their type, so that
     ``1``, ``1.0`` and ``True`` stay apart), anything else as sorted JSON."""
-    if value is None or type(value) in (str, int, float, bool):
+    if value is None or type(value) in _SCALARS:
         return (type(value), value)
     return json.dumps(value, sort_keys=True, default=str)
 
