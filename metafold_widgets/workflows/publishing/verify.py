@@ -100,8 +100,8 @@ class VerifyReport:
                 and name not in self.recomputed]
         if not kept or not self.recomputed:
             return ""
-        return (f"\n{', '.join(self.recomputed)} recomputed; {', '.join(kept)}: same files listed, checksums "
-                "well-formed, not recomputed (--md5 recomputes them too)")
+        return (f"\n{', '.join(self.recomputed)} recomputed for every file; {', '.join(kept)} checked for the files "
+                "it lists and the form of its lines, its checksums not recomputed (--md5 recomputes them too)")
 
 
 def verify(path: str | os.PathLike[str], *, workers: int | None = None,
