@@ -3,6 +3,9 @@
 The floor is as many bare ``ipywidgets.Text`` in a ``VBox`` as the template has fields:
 no form can show its inputs with less. Each build also reports how many widgets it made
 (a Layout or a Style object is a widget too), as widget creation is most of the time.
+The generated template's conditional fields are hidden at first (their checkbox is not
+ticked) and TemplateForm builds them when first shown; the "every field shown" row
+builds the same template with those checkboxes ticked.
 
 ipywidgets-jsonschema gets the same fields: it builds from our JSON Schema
 export (``to_json_schema``), adapted to the subset it reads (draft 7, one type per
@@ -104,8 +107,8 @@ def jsonschema_form_schema(template: Template) -> dict[str, Any]:
             "type": "object", "properties": objects(template.items)}
 
 
-def build_template_form(template: Template) -> ipywidgets.Widget:
-    return TemplateForm(template)
+def build_template_form(template: Template, value: dict[str, Any] | None = None) -> ipywidgets.Widget:
+    return TemplateForm(template, value=value)
 
 
 def build_bare_texts(count: int) -> ipywidgets.Widget:
@@ -136,22 +139,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9, help="timed builds per form (default 9)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", DeprecationWarning)
-    cases = [("multi-modal-imaging", load_template("multi-modal-imaging")),
-             ("generated 500 fields", load_template(generated_template()))]
+    generated = load_template(generated_template())
+    ticked = {field.key: True for field in generated.fields if field.type == "checkbox"}
+    cases: list[tuple[str, Template, dict[str, Any] | None]] = [
+        ("multi-modal-imaging", load_template("multi-modal-imaging"), None),
+        ("generated 500 fields", generated, None),  # a conditional field is built once shown
+        ("500, every field shown", generated, ticked)]  # the checkboxes that show them ticked
     print(f"Form build time, {args.runs} runs after a warm-up, Python {sys.version.split()[0]}, "
           f"ipywidgets {ipywidgets.__version__}")
     header = f"{'template':<22}{'fields':>7}  {'form':<22}{'median ms':>10}{'min ms':>9}{'widgets':>9}"
     print(header)
     print("-" * len(header))
     verdicts: list[str] = []
-    for name, template in cases:
+    for name, template, value in cases:
         schema = jsonschema_form_schema(template)
         count = len(template.fields)
-        rounds: dict[str, list[float]] = {"TemplateForm": [], "bare Text in a VBox": [], "ipywidgets-jsonschema": []}
+        rounds: dict[str, list[float]] = {"TemplateForm": [], "bare Text in a VBox": []}
+        builds = {"TemplateForm": lambda: build_template_form(template, value),
+                  "bare Text in a VBox": lambda: build_bare_texts(count)}
+        if value is None:  # (ipywidgets-jsonschema builds every field whatever the answers)
+            rounds["ipywidgets-jsonschema"] = []
+            builds["ipywidgets-jsonschema"] = lambda: build_jsonschema_form(schema)
         made: dict[str, int] = {}
-        builds = {"TemplateForm": lambda: build_template_form(template),
-                  "bare Text in a VBox": lambda: build_bare_texts(count),
-                  "ipywidgets-jsonschema": lambda: build_jsonschema_form(schema)}
         for build in builds.values():
             measure(build)  # warm-up
         for _ in range(args.runs):  # interleaved, so that machine load hits every form alike
@@ -163,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{made[label]:>9}")
         ours = statistics.median(rounds["TemplateForm"])
         bare = ours / statistics.median(rounds["bare Text in a VBox"])
-        ratio = ours / statistics.median(rounds["ipywidgets-jsonschema"])
         print(f"{'':<31}ratio TemplateForm / bare Text in a VBox (median): {bare:.2f}")
+        if value is not None:
+            continue
+        ratio = ours / statistics.median(rounds["ipywidgets-jsonschema"])
         print(f"{'':<31}ratio TemplateForm / ipywidgets-jsonschema (median): {ratio:.2f}")
         if count >= 500:
             verdicts.append(f"500 fields: TemplateForm median {ours:.0f} ms, {bare:.2f}x {count} bare Text in a "
