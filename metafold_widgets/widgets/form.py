@@ -100,9 +100,9 @@ class TemplateForm(widgets.VBox):
         built: list[widgets.Widget] = []
         for item in items:
             if isinstance(item, Group):
-                heading = make(widgets.HTML, value=f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
-                                       + (f"<div class='metafold-help'>{html.escape(item.help_text)}</div>"
-                                          if item.help_text else ""), style=_HTML_STYLE, layout=PLAIN)
+                title = f"<h3 class='metafold-section-title'>{html.escape(item.label)}</h3>"
+                about = f"<div class='metafold-help'>{html.escape(item.help_text)}</div>" if item.help_text else ""
+                heading = make(widgets.HTML, value=title + about, style=_HTML_STYLE, layout=PLAIN)
                 section = make(widgets.VBox, children=[heading, *self._build_items(item.children, shown)],
                                layout=SHOWN, _dom_classes=("metafold-section",))  # given, not added: no second sync
                 self.sections[item.key] = section

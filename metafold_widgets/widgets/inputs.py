@@ -68,32 +68,32 @@ def build_input(field: Field, options: list[Option] | None = None, offline_note:
     kind = field.type
     choices = options if options is not None else list(field.options)
     if kind == "checkbox":
-        box = make(widgets.Checkbox, value=False, indent=False, description=field.label, layout=WIDE,
-                               style=_CHECKBOX_STYLE)
+        box = make(widgets.Checkbox, indent=False, description=field.label, layout=WIDE,
+                   style=_CHECKBOX_STYLE)
         return FieldInput(field, box, lambda: box.value, lambda v: setattr(box, "value", bool(v)))
     if field.has_choices and (choices or not field.options_source):
         return _choice_input(field, choices)
     if kind == "date":
         picker = make(widgets.DatePicker, value=None, description=field.label, layout=WIDE,
-                                    style=_DESCRIPTION_STYLE)
+                      style=_DESCRIPTION_STYLE)
         return FieldInput(field, picker, lambda: picker.value,
                           lambda v: setattr(picker, "value", _parse(dt.date.fromisoformat, v)))
     if kind == "time":
         clock = make(widgets.TimePicker, value=None, description=field.label, layout=WIDE,
-                                   style=_DESCRIPTION_STYLE)
+                     style=_DESCRIPTION_STYLE)
         return FieldInput(field, clock, lambda: clock.value,
                           lambda v: setattr(clock, "value", _parse(dt.time.fromisoformat, v)))
     if kind == "datetime":
         moment = make(widgets.NaiveDatetimePicker, value=None, description=field.label, layout=WIDE,
-                                             style=_DESCRIPTION_STYLE)
+                      style=_DESCRIPTION_STYLE)
         return FieldInput(field, moment, lambda: moment.value,
                           lambda v: setattr(moment, "value", _parse(dt.datetime.fromisoformat, v)))
     if kind == "textarea":
-        area = make(widgets.Textarea, value="", description=field.label, placeholder=field.placeholder,
-                                layout=WIDE, rows=3, style=_TEXT_STYLE)
+        area = make(widgets.Textarea, description=field.label, placeholder=field.placeholder,
+                    layout=WIDE, rows=3, style=_TEXT_STYLE)
         return _text_input(field, area)
-    text = make(widgets.Text, value="", description=field.label, placeholder=_placeholder(field, offline_note),
-                        layout=WIDE, style=_TEXT_STYLE)
+    text = make(widgets.Text, description=field.label, placeholder=_placeholder(field, offline_note),
+                layout=WIDE, style=_TEXT_STYLE)
     return _text_input(field, text, free_text_fallback=field.has_choices)
 
 
@@ -115,13 +115,13 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
     pairs = [(option.label, option.value) for option in choices]
     values = {value for _, value in pairs}
     if field.type == "multi_select":
-        select = make(widgets.SelectMultiple, options=pairs, value=(), rows=min(max(len(pairs), 2), 8),
-                                        description=field.label, layout=WIDE, style=_DESCRIPTION_STYLE)
+        select = make(widgets.SelectMultiple, options=pairs, rows=min(max(len(pairs), 2), 8),
+                      description=field.label, layout=WIDE, style=_DESCRIPTION_STYLE)
         return FieldInput(field, select, lambda: list(select.value), lambda v: setattr(
             select, "value", tuple(x for x in (v or []) if x in values)))
     if field.type == "checkbox_group":
-        boxes = [make(widgets.Checkbox, value=False, description=label, indent=False, layout=PLAIN,
-                                  style=_CHECKBOX_STYLE) for label, _ in pairs]
+        boxes = [make(widgets.Checkbox, description=label, indent=False, layout=PLAIN,
+                      style=_CHECKBOX_STYLE) for label, _ in pairs]
         group = make(widgets.VBox, children=boxes, layout=WIDE)
 
         def write_group(value: Any) -> None:
@@ -133,11 +133,11 @@ def _choice_input(field: Field, choices: list[Option]) -> FieldInput:
                           write_group)
     if field.type == "radio":
         radio = make(widgets.RadioButtons, options=pairs, value=None, description=field.label, layout=WIDE,
-                                     style=_DESCRIPTION_STYLE)
+                     style=_DESCRIPTION_STYLE)
         return FieldInput(field, radio, lambda: radio.value,
                           lambda v: setattr(radio, "value", v if v in values else None))
     dropdown = make(widgets.Dropdown, options=[_BLANK_CHOICE, *pairs], value=None, description=field.label,
-                                layout=WIDE, style=_DESCRIPTION_STYLE)
+                    layout=WIDE, style=_DESCRIPTION_STYLE)
     return FieldInput(field, dropdown, lambda: dropdown.value,
                       lambda v: setattr(dropdown, "value", v if v in values else None))
 
