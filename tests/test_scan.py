@@ -337,3 +337,25 @@ def test_cli_empty_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     code, out, _ = run(capsys, "scan", str(tmp_path))
     assert code == 0
     assert "no projects found" in out
+
+
+@pytest.mark.parametrize("sizes", [False, True])
+def test_the_table_without_pandas_is_the_dataframes_table(root: Path, templates_dir: Path, sizes: bool) -> None:
+    """``metafold scan``'s table comes from plain rows: the same text as from the DataFrame."""
+    from metafold_widgets.cli.output import project_rows_table, projects_table
+    from metafold_widgets.workflows.scan import scan_rows
+
+    source = next(root.rglob("metafold.json")).parent
+    for number, created in enumerate(["2026-12-06T23:30:00-05:00", "2026-12-06", "not a date", 5, None, ""]):
+        folder = root / "odd" / f"p{number}"
+        _copy_record(source, folder)
+        record = json.loads((folder / "metafold.json").read_text())
+        record["project"]["created_at"] = created
+        (folder / "metafold.json").write_text(json.dumps(record))
+    broken = root / "odd" / "broken"
+    broken.mkdir()
+    (broken / "metafold.json").write_text("{not json")
+    rows, errors = scan_rows(root, templates_dir=templates_dir, sizes=sizes)
+    frame = scan(root, templates_dir=templates_dir, sizes=sizes)
+    assert project_rows_table(rows, sizes=sizes) == projects_table(frame)
+    assert errors == frame.attrs["errors"] and len(rows) == len(frame) == 10

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import EXIT_FAILED, EXIT_OK, UserError
 from . import output
@@ -64,14 +64,21 @@ def run_scan(args: argparse.Namespace) -> int:
         raise UserError(f"{args.root}: is not a folder")
     if args.max_depth < 0:
         raise UserError("--max-depth must be 0 or more")
-    from ..workflows.scan import scan
+    from ..workflows.scan import scan, scan_rows
 
-    projects = scan(args.root, max_depth=args.max_depth, sizes=args.sizes, templates_dir=templates_folder())
-    output.notes(f"warning: cannot read {path}: {message}" for path, message in projects.attrs.get("errors", []))
-    output.notes(f"warning: {path}: {message}" for path, message
-                 in projects.loc[projects["error"].notna(), ["path", "error"]].itertuples(index=False))
-    if args.format == "table":
-        print(output.projects_table(projects), end="")
-    else:
-        print(output.frame(projects, args.format), end="")
+    options = {"max_depth": args.max_depth, "sizes": args.sizes, "templates_dir": templates_folder()}
+    if args.format == "table":  # the table needs no pandas: start-up stays short
+        rows, errors = scan_rows(args.root, **options)
+        _scan_warnings(errors, [(row["path"], row["error"]) for row in rows if row.get("error") is not None])
+        print(output.project_rows_table(rows, sizes=args.sizes), end="")
+        return EXIT_OK
+    projects = scan(args.root, **options)
+    _scan_warnings(projects.attrs.get("errors", []),
+                   projects.loc[projects["error"].notna(), ["path", "error"]].itertuples(index=False))
+    print(output.frame(projects, args.format), end="")
     return EXIT_OK
+
+
+def _scan_warnings(unreadable: Iterable[tuple[str, str]], broken: Iterable[tuple[str, str]]) -> None:
+    output.notes(f"warning: cannot read {path}: {message}" for path, message in unreadable)
+    output.notes(f"warning: {path}: {message}" for path, message in broken)

@@ -67,6 +67,20 @@ def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = Fals
     """
     import pandas as pd
 
+    rows, errors = scan_rows(root, max_depth=max_depth, sizes=sizes, on_error=on_error, templates_dir=templates_dir)
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *(["size_bytes"] if sizes else [])])
+    for column in (f"{system}_id" for system in SYSTEMS):  # ints stay ints beside blanks
+        frame[column] = _id_column([row.get(column) for row in rows])
+    frame = _typed(frame)
+    frame.attrs["errors"] = errors
+    return frame
+
+
+def scan_rows(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = False,
+              on_error: ErrorHandler | None = None, templates_dir: str | os.PathLike[str] | None = None,
+              ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """What :func:`scan` finds, as plain rows sorted by path (values as recorded: dates as text,
+    counts as ints or None), and the unreadable folders as (path, message) pairs; no pandas."""
     errors: list[tuple[str, str]] = []
 
     def report(path: str, error: OSError) -> None:
@@ -82,12 +96,7 @@ def scan(root: str | os.PathLike[str], *, max_depth: int = 6, sizes: bool = Fals
             row["size_bytes"] = folder_size(found.path, report)
         rows.append(row)
     rows.sort(key=_path_of)
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, *(["size_bytes"] if sizes else [])])
-    for column in (f"{system}_id" for system in SYSTEMS):  # ints stay ints beside blanks
-        frame[column] = _id_column([row.get(column) for row in rows])
-    frame = _typed(frame)
-    frame.attrs["errors"] = errors
-    return frame
+    return rows, errors
 
 
 def _path_of(row: dict[str, Any]) -> str:
