@@ -120,6 +120,16 @@ def folder_setting(name: str, environ: Mapping[str, str] | None = None,
     return Path(str(folder)).expanduser() if folder else None
 
 
+def projects_url_setting(environ: Mapping[str, str] | None = None,
+                         config: Mapping[str, Any] | None = None) -> str | None:
+    """The projects folder's web address: ``METAFOLD_PROJECTS_URL``, else the config file's
+    ``paths.projects_url``; None when neither says."""
+    env = os.environ if environ is None else environ
+    settings = config if config is not None else read_config_file()
+    url = env.get("METAFOLD_PROJECTS_URL") or (settings.get("paths") or {}).get("projects_url")
+    return str(url).strip() or None if url else None
+
+
 def templates_folder_setting() -> Path | None:
     """The lab's templates folder as a Session would read it, without building one."""
     return folder_setting("templates")

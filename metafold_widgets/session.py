@@ -23,10 +23,12 @@ from .config import (
     elabftw_settings,
     folder_setting,
     omero_settings,
+    projects_url_setting,
     read_config_file,
 )
 from .core.options_sources import OptionsProviders
 from .core.systems import SYSTEM_NAMES
+from .core.web_folders import WebFolders
 from .errors import IntegrationError, OmeroError
 
 log = logging.getLogger("metafold_widgets.session")
@@ -48,8 +50,10 @@ class Session:
     def __init__(self, projects_dir: str | os.PathLike[str] | None = None,
                  templates_dir: str | os.PathLike[str] | None = None,
                  elabftw: ElabftwSettings | ElabftwClient | None = None,
-                 omero: OmeroSettings | Any = None):
+                 omero: OmeroSettings | Any = None, projects_url: str | None = None):
         self.projects_dir = Path(projects_dir).expanduser() if projects_dir else Path.cwd()
+        #: the projects folder's web address, for links back from elabFTW (None: not served)
+        self.web_folders = WebFolders(projects_url, self.projects_dir) if projects_url else None
         self.templates_dir = Path(templates_dir).expanduser() if templates_dir else None
         self.options = OptionsProviders()
         self._elabftw: ElabftwClient | None = None
@@ -76,7 +80,8 @@ class Session:
         return cls(projects_dir=folder_setting("projects", env, settings),
                    templates_dir=folder_setting("templates", env, settings),
                    elabftw=elabftw_settings(environ=env, config=settings),
-                   omero=omero_settings(environ=env, config=settings))
+                   omero=omero_settings(environ=env, config=settings),
+                   projects_url=projects_url_setting(env, settings))
 
     def __repr__(self) -> str:
         elab = self._elabftw_settings.display_url if self._elabftw_settings else None

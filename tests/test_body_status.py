@@ -199,3 +199,44 @@ def test_replanning_an_existing_project_keeps_its_link_and_the_elabftw_address(t
     assert f"<li>Project uid: {record.uid}</li>" in plans["elabftw"]["payload"]["body"]
     assert plans["omero"]["payload"]["description"] == \
         "Images for Heat <b>shock</b>\n\nelabFTW experiment: https://elab/experiments.php?id=3"
+
+
+# --- the project folder's web address --------------------------------------------------------------
+
+
+def test_a_project_inside_the_served_folder_has_a_web_address(tmp_path) -> None:
+    from metafold_widgets.core.web_folders import WebFolders
+    from metafold_widgets.errors import ConfigError
+    web = WebFolders("https://hub.example.org/user/ada/lab/tree/projects/", tmp_path / "projects")
+    assert web.url_for(tmp_path / "projects" / "lab 2" / "IMG#1") == \
+        "https://hub.example.org/user/ada/lab/tree/projects/lab%202/IMG%231"
+    assert web.url_for(tmp_path / "elsewhere" / "IMG1") is None and web.url_for(tmp_path / "projects") is None
+    for bad in ("javascript:alert(1)", "ftp://files/x", "https://ada:pw@hub.example.org/", "hub.example.org"):
+        with pytest.raises(ConfigError):
+            WebFolders(bad, tmp_path)
+
+
+def test_the_web_address_comes_from_the_environment_or_the_config_file(tmp_path) -> None:
+    env = {"METAFOLD_PROJECTS_DIR": str(tmp_path), "METAFOLD_PROJECTS_URL": "https://files.example.org/p"}
+    assert Session.from_environment(env, config={}).web_folders.url_for(tmp_path / "x") == \
+        "https://files.example.org/p/x"
+    config = {"paths": {"projects": str(tmp_path), "projects_url": "https://files.example.org/q"}}
+    assert Session.from_environment({}, config=config).web_folders.base_url == "https://files.example.org/q"
+    assert Session.from_environment({}, config={}).web_folders is None
+
+
+def test_the_body_links_the_served_folder_and_reads_back_as_sent(tmp_path, fake) -> None:
+    served, outside = tmp_path / "served", tmp_path / "outside"
+    served.mkdir()
+    outside.mkdir()
+    client = ElabftwClient(ElabftwSettings(fake.url, Secret(WRITE_KEY)), sleep=lambda s: None)
+    fake_session = Session(served, elabftw=client, projects_url="https://hub.example.org/files")
+    result = create_project_everywhere(fake_session, load_template(TEMPLATE), ANSWERS, served)
+    address = f"https://hub.example.org/files/{result.path.name}"
+    body = fake.experiment(result.outcomes["elabftw"].id)["body"]
+    assert f'<a href="{address}" target="_blank" rel="noreferrer noopener">{address}</a>' in body
+    sent = read_record(result.path)["integrations"]["elabftw"]["payload"]["body"]
+    assert body.startswith(sent + "\n<p>metafold")  # the purifier kept it as sent; the marker follows
+    elsewhere = create_project_everywhere(fake_session, load_template(TEMPLATE), ANSWERS, outside)
+    assert "Open the folder" not in fake.experiment(elsewhere.outcomes["elabftw"].id)["body"]
+    fake_session.close()

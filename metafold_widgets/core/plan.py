@@ -37,6 +37,7 @@ from .template import Template
 from .timestamps import utc_now
 from .users import clean_user_name, current_user
 from .validation import AnswerCheck, resolve_answers
+from .web_folders import WebFolders
 
 MAX_DESCRIPTION = 10_000  # characters of an OMERO dataset description (OMERO keeps text; people read it)
 
@@ -135,10 +136,11 @@ class _Blank(dict):
 def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: str | os.PathLike[str],
                  name: str | None = None, *, created_by: str | None = None,
                  now: dt.datetime | None = None, answers_source: str | None = None,
-                 uid: str | None = None) -> Plan:
+                 uid: str | None = None, web: WebFolders | None = None) -> Plan:
     """Validate answers and plan the project under the folder ``dest``.
 
-    ``uid`` identifies the project in every system (a new random one by default).
+    ``uid`` identifies the project in every system (a new random one by default). ``web``
+    gives the project folder a web address for the experiment body's link back.
 
     Raises AnswersError (every field listed) for invalid answers, UnsafeNameError
     when no safe folder name results and UserError when an answered field is named like
@@ -153,7 +155,8 @@ def plan_project(template: Template, answers: Mapping[str, Any] | None, dest: st
     created_at = utc_now(now)
     metadata = to_elabftw(template, checked.values)
     uid = uid or str(uuid.uuid4())
-    link = ProjectLink(folder_name, uid, os.path.abspath(parent / folder_name))
+    link = ProjectLink(folder_name, uid, os.path.abspath(parent / folder_name),
+                       web.url_for(parent / folder_name) if web else None)
     integrations = plan_integrations(template, checked, folder_name, metadata, link=link)
     creator = clean_user_name(created_by) or current_user()
     record = {
@@ -289,9 +292,11 @@ def with_elabftw_link(description: str, elabftw_url: str | None) -> str:
     return f"{base}\n\n{ELABFTW_LINE}{elabftw_url}" if elabftw_url else base
 
 
-def project_link(record: ProjectRecord, project: str | os.PathLike[str]) -> ProjectLink:
-    """The link back to an existing project that its experiment body shows."""
-    return ProjectLink(record.name, record.uid, os.path.abspath(project))
+def project_link(record: ProjectRecord, project: str | os.PathLike[str],
+                 web: WebFolders | None = None) -> ProjectLink:
+    """The link back to an existing project that its experiment body shows (with its web
+    address when ``web`` serves the folder it is in)."""
+    return ProjectLink(record.name, record.uid, os.path.abspath(project), web.url_for(project) if web else None)
 
 
 def _parents(files: Mapping[str, str]) -> list[str]:

@@ -79,6 +79,7 @@ class ProjectLink:
     name: str
     uid: str
     path: str
+    url: str | None = None  # the folder's web address, when the projects folder is served on the web
 
 
 PLACEHOLDER_MARK = "To be completed"
@@ -105,8 +106,16 @@ def render_experiment_body(template: Template, values: Mapping[str, Any],
         parts.append("<h3>Project</h3><ul>"
                      f"<li>Project folder: {html.escape(link.name)}</li>"
                      f"<li>Project uid: {html.escape(link.uid)}</li>"
-                     f"<li>Folder path: <code>{html.escape(link.path)}</code></li></ul>")
+                     f"<li>Folder path: <code>{html.escape(link.path)}</code></li>"
+                     + (f"<li>Open the folder: {_outbound_link(link.url)}</li>" if link.url else "") + "</ul>")
     return "\n".join(parts)
+
+
+def _outbound_link(url: str) -> str:
+    """A link as elabFTW's purifier writes it back (``HTML.TargetBlank``, ``TargetNoreferrer``,
+    ``TargetNoopener``: src/Services/Filter.php@5.6.12), so the body reads back as sent."""
+    return (f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noreferrer noopener">'
+            f"{html.escape(url, quote=False)}</a>")
 
 
 def _section(section: BodySection, values: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from ..core.bounded import ANSWERS_MAX_BYTES, read_json
 from ..core.plan import Plan, plan_project
 from ..core.project import check_destination
 from ..core.template import Template
+from ..core.web_folders import WebFolders
 from ..errors import AnswersError, InputFileError, UserError
 from ..session import Session
 from .create import StepOutcome, apply_everywhere
@@ -120,14 +121,14 @@ def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def plan_batch(template: Template, rows: Sequence[Mapping[str, Any]], dest: str | os.PathLike[str],
-               created_by: str | None = None) -> tuple[dict[int, Plan], dict[int, str]]:
+               created_by: str | None = None, web: WebFolders | None = None) -> tuple[dict[int, Plan], dict[int, str]]:
     """Plan every row; returns (plans of valid rows, error text of invalid rows), by row number."""
     plans: dict[int, Plan] = {}
     errors: dict[int, str] = {}
     names: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
         try:
-            plan = plan_project(template, row, dest, created_by=created_by)
+            plan = plan_project(template, row, dest, created_by=created_by, web=web)
             check_destination(plan)
         except AnswersError as exc:
             errors[number] = "; ".join(str(e) for e in exc.errors)
@@ -150,7 +151,7 @@ def create_batch(session: Session, template: Template, rows: Sequence[Mapping[st
                  dest: str | os.PathLike[str], *, jobs: int = 4, skip: Iterable[str] = (),
                  created_by: str | None = None, progress: BatchProgress | None = None) -> BatchResult:
     """Validate every row, then create the valid ones with at most ``jobs`` at a time."""
-    plans, errors = plan_batch(template, rows, dest, created_by)
+    plans, errors = plan_batch(template, rows, dest, created_by, session.web_folders)
     results: dict[int, RowResult] = {n: RowResult(n, "invalid", error=e) for n, e in errors.items()}
     report = progress or (lambda done, total, message: None)
     total, done = len(plans), 0

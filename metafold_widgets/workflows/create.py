@@ -73,7 +73,7 @@ def create_project_everywhere(session: Session, template: Template, answers: Map
     ``skip`` names systems to leave out (the CLI's ``--no-elabftw``). Raises for bad
     input before anything is written; integration failures are recorded, not raised.
     """
-    plan = plan_project(template, answers, dest, name, created_by=created_by, now=now)
+    plan = plan_project(template, answers, dest, name, created_by=created_by, now=now, web=session.web_folders)
     return apply_everywhere(session, plan, skip=skip, progress=progress, on_step=on_step, template=template)
 
 

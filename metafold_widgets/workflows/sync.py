@@ -109,7 +109,7 @@ def sync_project(session: Session, project: str | os.PathLike[str], answers: Map
         checked = resolve_answers(template, merged, str(path))
         experiment = record.integration("elabftw")
         plans = plan_integrations(template, checked, record.name, to_elabftw(template, merged),
-                                  link=project_link(record, path),
+                                  link=project_link(record, path, session.web_folders),
                                   elabftw_url=experiment.url if experiment.done else None)
         for system, spec in plans.items():
             if spec["enabled"] and system in record.integrations:
