@@ -17,9 +17,10 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from browser_support import (
@@ -191,6 +192,21 @@ def _kernel_json(page: Page, expression: str) -> Any:
     return json.loads(text)
 
 
+def _kernel_json_until(page: Page, expression: str, wanted: Callable[[Any], bool], seconds: float = 15) -> Any:
+    """``expression`` in the kernel once ``wanted`` holds for it (its last value otherwise).
+
+    What is typed in the page reaches the kernel as a widget message, and the browser holds
+    widget messages back while the kernel is busy (ipywidgets' throttling), so an execute
+    request sent right after typing can overtake them.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        value = _kernel_json(page, expression)
+        if wanted(value) or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
 @pytest.fixture
 def form_page(browser: Browser, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Page]:
     page = _open_notebook(browser, lab, f"{request.node.name}.ipynb", FORM_CELL, ".metafold-form")
@@ -249,10 +265,11 @@ def test_a_condition_hides_fields_in_the_page_and_in_form_value(form_page: Page)
     cryo.check()
     expect(protocol).to_be_visible()
     protocol.locator("input").fill("typed, then hidden")
-    assert _kernel_json(page, "form.value")["cryo_protocol"] == "typed, then hidden"
+    typed = _kernel_json_until(page, "form.value", lambda v: v.get("cryo_protocol") == "typed, then hidden")
+    assert typed["cryo_protocol"] == "typed, then hidden"
     cryo.uncheck()
     expect(protocol).to_be_hidden()
-    value = _kernel_json(page, "form.value")
+    value = _kernel_json_until(page, "form.value", lambda v: v.get("use_cryo") is False)
     assert value["use_cryo"] is False
     assert value.get("cryo_protocol") is None
 
