@@ -316,6 +316,19 @@ def test_a_partial_verify_is_partly_met(linked):
     assert "metafold verify" in verified.fix
 
 
+def test_the_report_hashes_nothing_beyond_its_budget(linked, monkeypatch):
+    """The checks it runs leave the checksum manifest to the report's own bounded verify."""
+    from metafold_widgets.workflows import check as check_module
+    project, _ = linked
+    write_checksums(project)
+
+    def full_verify(*args, **kwargs):
+        raise AssertionError("the checks re-hashed every listed file")
+    monkeypatch.setattr(check_module, "verify", full_verify)
+    assert compliance_report(project, verify_budget=1000).item("verify").status == "partly"
+    assert "checksum manifest" not in [r.check for r in check_project(project, checksums=False).results]
+
+
 def test_hostile_checksum_listing_is_a_problem_not_a_read(linked):
     project, _ = linked
     write_checksums(project)
